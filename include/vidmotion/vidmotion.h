@@ -1,0 +1,443 @@
+/*
+ * vidmotion: motion analysis for video clips (doorbells, security cameras).
+ *
+ * This is the only public header. It defines a small, stable C ABI:
+ *
+ *  - Handles are opaque (vmo_config, vmo_analyzer, vmo_result, ...): their layout can grow
+ *    without breaking callers.
+ *  - Options are set by name (vmo_config_set_int("width", 320)); unknown names fail with
+ *    VMO_ERR_UNKNOWN_OPTION instead of being silently ignored.
+ *  - Structs that cross the ABI start with `uint32_t struct_size`. The caller sets it to
+ *    sizeof(the struct it was compiled with); the library reads or writes only that many
+ *    bytes, so a struct may gain fields at its end in a later minor version (docs/ABI.md).
+ *  - Every function returns a vmo_status (0 = success, < 0 = error) unless documented
+ *    otherwise. vmo_strerror() names a code; the handle's last_error() gives the detail.
+ *  - The library never prints, exits or aborts. FFmpeg's own log is routed to the callback
+ *    set with vmo_set_log_callback() and is silent by default.
+ *
+ * Ownership: whatever a vmo_*_create()/vmo_*_open() function returns through an out
+ * parameter belongs to the caller and is released with the matching vmo_*_destroy(),
+ * which accepts NULL and sets the caller's pointer to NULL. Strings and arrays returned
+ * by accessor functions belong to the handle they came from and stay valid until that
+ * handle is destroyed (or, where stated, until the next call on it). Buffers the library
+ * allocates for the caller (vmo_*_to_json) are released with vmo_free().
+ *
+ * Threads: any number of handles may be used at once from different threads. One handle
+ * must not be used from two threads at the same time, except for the functions marked
+ * "thread-safe" (the cancel calls, vmo_strerror, vmo_version*, vmo_cpu_flags). Callbacks
+ * run on the thread that called the function that invokes them, except during
+ * vmo_analyzer_run_request(), where per-clip callbacks may run on worker threads (stated
+ * there). Process-wide settings (vmo_set_log_callback, vmo_set_cpu_mask) should be made
+ * before scans start.
+ */
+#ifndef VIDMOTION_VIDMOTION_H
+#define VIDMOTION_VIDMOTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(VMO_BUILDING_DLL)
+#define VMO_API __declspec(dllexport)
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define VMO_API __attribute__((visibility("default")))
+#else
+#define VMO_API
+#endif
+
+/* ------------------------------------------------------------------------------------------
+ * Version
+ * ---------------------------------------------------------------------------------------- */
+
+/* VMO_VERSION_MAJOR is the ABI major and the shared library's SONAME (libvidmotion.so.0):
+ * it changes only when the ABI breaks. MINOR grows with every compatible addition. */
+#define VMO_VERSION_MAJOR 0
+#define VMO_VERSION_MINOR 1
+#define VMO_VERSION_PATCH 0
+#define VMO_VERSION_INT(a, b, c) (((uint32_t)(a) << 16) | ((uint32_t)(b) << 8) | (uint32_t)(c))
+#define VMO_VERSION VMO_VERSION_INT(VMO_VERSION_MAJOR, VMO_VERSION_MINOR, VMO_VERSION_PATCH)
+
+/* Version of the loaded library as VMO_VERSION_INT(major, minor, patch). Thread-safe. */
+VMO_API uint32_t vmo_version(void);
+/* "major.minor.patch", static storage. Thread-safe. */
+VMO_API const char *vmo_version_string(void);
+
+/* ------------------------------------------------------------------------------------------
+ * Status codes. ABI values: append only, never renumber; a retired code keeps its slot.
+ * ---------------------------------------------------------------------------------------- */
+typedef enum vmo_status {
+    VMO_OK = 0,
+    VMO_ERR_INVALID_ARG = -1,     /* NULL handle, value out of range, malformed string */
+    VMO_ERR_NO_MEMORY = -2,       /* an allocation failed */
+    VMO_ERR_IO = -3,              /* reading or writing failed (permission, device error) */
+    VMO_ERR_NOT_FOUND = -4,       /* the input file does not exist */
+    VMO_ERR_EMPTY = -5,           /* the input has zero bytes */
+    VMO_ERR_CORRUPT = -6,         /* damaged data: no container or stream could be read */
+    VMO_ERR_NOT_MEDIA = -7,       /* the input is not a media file at all (e.g. text) */
+    VMO_ERR_NO_VIDEO = -8,        /* a media file without a video stream (audio only) */
+    VMO_ERR_DECODE = -9,          /* a video stream exists but no frame of it decodes */
+    VMO_ERR_UNSUPPORTED = -10,    /* codec, pixel format or feature not available */
+    VMO_ERR_TRUNCATED = -11,      /* the data ends early; frames before the cut are kept */
+    VMO_ERR_UNKNOWN_OPTION = -12, /* no option of that name (or of that type) */
+    VMO_ERR_BAD_ZONE = -13,       /* zone malformed, outside 0..1, degenerate or too many */
+    VMO_ERR_UNKNOWN_ZONE = -14,   /* a zone name that is not defined */
+    VMO_ERR_BAD_TIME = -15,       /* a time string that cannot be read */
+    VMO_ERR_BAD_WINDOW = -16,     /* a time window that ends before it starts */
+    VMO_ERR_NO_TIME_SOURCE = -17, /* wall-clock window asked, clip has no wall-clock start */
+    VMO_ERR_OVERLAP = -18,        /* duplicate clips, or clips overlapping in time */
+    VMO_ERR_CANCELLED = -19,      /* stopped by vmo_*_cancel() or a callback's return value */
+    VMO_ERR_INDEX_STALE = -20,    /* a motion index that belongs to another version of a clip */
+    VMO_ERR_INDEX_CORRUPT = -21,  /* a motion index that fails its checksum or format checks */
+    VMO_ERR_EXISTS = -22,         /* the output exists and overwriting was not asked for */
+    VMO_ERR_NO_SPACE = -23,       /* disk full or file size limit reached while writing */
+    VMO_ERR_MISMATCH = -24,       /* verification found a size or hash that differs */
+    VMO_ERR_STATE = -25,          /* the call is not valid in the handle's current state */
+    VMO_ERR_LIMIT = -26,          /* a hard limit: frame dimensions, zone count, sizes */
+    VMO_ERR_BAD_MANIFEST = -27    /* a manifest that is not valid JSON of the expected form */
+} vmo_status;
+
+/* Short English description of any status value (unknown values get a generic text).
+ * Static storage: never NULL, never freed. Thread-safe. */
+VMO_API const char *vmo_strerror(int status);
+
+/* Releases memory the library allocated for the caller (e.g. vmo_result_to_json). */
+VMO_API void vmo_free(void *ptr);
+
+/* ------------------------------------------------------------------------------------------
+ * Process-wide settings
+ * ---------------------------------------------------------------------------------------- */
+
+/* Log levels of the log callback (FFmpeg's levels mapped onto four). */
+enum { VMO_LOG_ERROR = 0, VMO_LOG_WARNING = 1, VMO_LOG_INFO = 2, VMO_LOG_DEBUG = 3 };
+typedef void (*vmo_log_fn)(void *user, int level, const char *message);
+
+/* Routes the log of the library and of FFmpeg (av_log) to `fn` for messages at `max_level`
+ * or more severe. fn == NULL (the default) drops everything. This replaces FFmpeg's log
+ * callback for the whole process. `fn` may be called from any thread, concurrently. */
+VMO_API void vmo_set_log_callback(vmo_log_fn fn, void *user, int max_level);
+
+/* CPU features used by the SIMD kernels. */
+#define VMO_CPU_SSE2 (1u << 0)
+#define VMO_CPU_AVX2 (1u << 1)
+#define VMO_CPU_NEON (1u << 8)
+
+/* Features detected on this CPU (and OS), after the mask below. Thread-safe. */
+VMO_API unsigned vmo_cpu_flags(void);
+/* Restricts the kernels to the features in `mask` (0 = scalar C only, ~0u = everything the
+ * CPU has). Affects analyzers created afterwards. The environment variable VMO_CPU_MASK
+ * (a number, or "c", "sse2", "avx2", "neon") sets the initial mask. */
+VMO_API void vmo_set_cpu_mask(unsigned mask);
+
+/* ------------------------------------------------------------------------------------------
+ * Time strings (the CLI's --from/--to)
+ * ---------------------------------------------------------------------------------------- */
+enum { VMO_TIME_RELATIVE = 1, VMO_TIME_WALL = 2 };
+/* Reads "12.5" (seconds), "HH:MM:SS.mmm" or "MM:SS" (*kind = VMO_TIME_RELATIVE: seconds from a
+ * clip's start) and ISO-8601 such as "2026-07-04T14:05:00Z" or "2026-07-04 16:05:00+02:00"
+ * (*kind = VMO_TIME_WALL: POSIX seconds; no zone designator means UTC).
+ * VMO_ERR_BAD_TIME otherwise. Thread-safe. */
+VMO_API int vmo_parse_time(const char *text, double *seconds, int *kind);
+/* POSIX seconds as ISO-8601 UTC with milliseconds ("2025-11-02T23:59:52.440Z") into buf
+ * (at least 32 bytes). Thread-safe. */
+VMO_API int vmo_format_time(double posix, char *buf, size_t size);
+
+/* ------------------------------------------------------------------------------------------
+ * Configuration: analysis settings and zones
+ * ---------------------------------------------------------------------------------------- */
+typedef struct vmo_config vmo_config;
+
+/* Creates a configuration with every option at its default and no zones. */
+VMO_API int vmo_config_create(vmo_config **out);
+/* Deep copy of `cfg` (options and zones). */
+VMO_API int vmo_config_clone(const vmo_config *cfg, vmo_config **out);
+VMO_API void vmo_config_destroy(vmo_config **cfg);
+/* Detail of the last error on this config; "" if none. Valid until the next call on it. */
+VMO_API const char *vmo_config_last_error(const vmo_config *cfg);
+
+/* Options by name. An integer option also accepts set_double with an integral value, and a
+ * double option accepts set_int. Values outside the option's range give
+ * VMO_ERR_INVALID_ARG; names that do not exist give VMO_ERR_UNKNOWN_OPTION.
+ * set_string parses the value for numeric options ("320", "0.5", "true"). The options are
+ * listed by vmo_config_option_info() and in docs/options.md. */
+VMO_API int vmo_config_set_int(vmo_config *cfg, const char *name, int64_t value);
+VMO_API int vmo_config_set_double(vmo_config *cfg, const char *name, double value);
+VMO_API int vmo_config_set_string(vmo_config *cfg, const char *name, const char *value);
+VMO_API int vmo_config_get_int(const vmo_config *cfg, const char *name, int64_t *value);
+VMO_API int vmo_config_get_double(const vmo_config *cfg, const char *name, double *value);
+
+enum { VMO_OPTION_INT = 0, VMO_OPTION_DOUBLE = 1, VMO_OPTION_BOOL = 2 };
+typedef struct vmo_option_info {
+    uint32_t struct_size;
+    int32_t type;           /* VMO_OPTION_* */
+    const char *name;       /* static storage */
+    const char *help;       /* one line, static storage */
+    double default_value;
+    double min_value;
+    double max_value;
+} vmo_option_info;
+/* Number of options, and the description of option `index` (0 <= index < count). */
+VMO_API int vmo_config_option_count(void);
+VMO_API int vmo_config_option_info(int index, vmo_option_info *info);
+
+/* Zones. Coordinates are normalized to the frame (0..1, x to the right, y down), so a zone
+ * survives resolution changes. An INCLUDE zone is reported on; an EXCLUDE zone (privacy
+ * mask) is never analysed: its pixels are removed from every zone, including the implicit
+ * whole-frame zone "frame" that is used when no include zone is defined. Pixels belong to
+ * a zone when their centre is inside the polygon (even-odd rule). At most VMO_MAX_ZONES
+ * zones of each kind. Names are 1..63 characters of [A-Za-z0-9_.-] and unique. */
+#define VMO_MAX_ZONES 64
+enum { VMO_ZONE_INCLUDE = 0, VMO_ZONE_EXCLUDE = 1 };
+
+/* `spec` is "x0,y0,x1,y1" (a rectangle) or "poly:x,y;x,y;x,y[;...]" (a polygon of 3 or more
+ * points). Errors: VMO_ERR_BAD_ZONE (malformed, outside 0..1, zero area, duplicate name,
+ * too many zones). */
+VMO_API int vmo_config_add_zone(vmo_config *cfg, const char *name, int kind, const char *spec);
+VMO_API int vmo_config_add_zone_rect(vmo_config *cfg, const char *name, int kind, double x0,
+                                     double y0, double x1, double y1);
+/* `xy` holds npoints (x, y) pairs. */
+VMO_API int vmo_config_add_zone_polygon(vmo_config *cfg, const char *name, int kind,
+                                        const double *xy, uint32_t npoints);
+/* Reads zones from a JSON document (the `--zones FILE` format, docs/zones.md):
+ * {"zones": [{"name": "porch", "rect": [x0,y0,x1,y1]} | {"name": "p", "polygon": [[x,y],...]}
+ *            ..., optional "exclude": true]}. All or nothing: on error no zone is added. */
+VMO_API int vmo_config_add_zones_json(vmo_config *cfg, const char *json);
+VMO_API void vmo_config_clear_zones(vmo_config *cfg);
+/* Number of include zones as the analysis reports them (1 when none is defined: "frame"). */
+VMO_API int vmo_config_zone_count(const vmo_config *cfg);
+/* Name of reported zone `index`; NULL when out of range. Valid until the zones change. */
+VMO_API const char *vmo_config_zone_name(const vmo_config *cfg, int index);
+
+/* ------------------------------------------------------------------------------------------
+ * Input from memory or custom storage
+ * ---------------------------------------------------------------------------------------- */
+
+/* Seek `whence` values: SEEK_SET/SEEK_CUR/SEEK_END of <stdio.h>, plus VMO_SEEK_SIZE, which
+ * asks for the total size (return it, or a negative value if unknown). */
+#define VMO_SEEK_SIZE 0x10000
+typedef struct vmo_io {
+    uint32_t struct_size;
+    void *opaque;
+    /* Reads up to `size` bytes into buf. Returns the count, 0 at the end, < 0 on error. */
+    int (*read)(void *opaque, uint8_t *buf, int size);
+    /* Returns the new position, or < 0 on error. NULL when the input cannot seek. */
+    int64_t (*seek)(void *opaque, int64_t offset, int whence);
+} vmo_io;
+
+/* ------------------------------------------------------------------------------------------
+ * Results: clips, events (segments) and per-frame scores
+ * ---------------------------------------------------------------------------------------- */
+typedef struct vmo_result vmo_result;
+
+/* Where a clip's wall-clock start came from. */
+enum {
+    VMO_WALL_NONE = 0,     /* unknown: wall-clock fields are NaN */
+    VMO_WALL_TAG = 1,      /* the container's creation_time tag */
+    VMO_WALL_FILENAME = 2, /* a timestamp in the file name, e.g. cam1_20260704T140000Z.mp4 */
+    VMO_WALL_CALLER = 3    /* given by the caller */
+};
+
+/* vmo_clip_info.flags */
+#define VMO_CLIP_TRUNCATED (1u << 0) /* the data ended early; frames up to the cut are kept */
+#define VMO_CLIP_DAMAGED (1u << 1)   /* some packets failed to decode and were skipped */
+#define VMO_CLIP_SKIPPED (1u << 2)   /* outside the request's window: not decoded at all */
+#define VMO_CLIP_PARTIAL (1u << 3)   /* only the part overlapping the window was decoded */
+#define VMO_CLIP_INDEXED (1u << 4)   /* answered from its motion index, without decoding */
+#define VMO_CLIP_RESIZED (1u << 5)   /* the resolution changed mid-stream */
+#define VMO_CLIP_CANCELLED (1u << 6) /* the scan was cancelled; results up to there are kept */
+
+typedef struct vmo_clip_info {
+    uint32_t struct_size;
+    int32_t status;       /* VMO_OK, VMO_ERR_TRUNCATED (partial), or the error of the clip */
+    uint32_t flags;       /* VMO_CLIP_* */
+    int32_t wall_source;  /* VMO_WALL_* */
+    const char *path;     /* as given; owned by the result */
+    const char *error;    /* message when status != VMO_OK, else NULL; owned by the result */
+    const char *codec;    /* decoder name ("h264"), or "" (push API, index); owned */
+    int64_t frames;       /* frames decoded */
+    int64_t analysed;     /* frames analysed (fewer with the "fps" cap) */
+    double duration;      /* seconds from the first to the end of the last decoded frame */
+    double fps;           /* nominal frame rate, 0 when unknown */
+    double wall_start;    /* POSIX seconds (UTC) of the clip's first frame, NaN if unknown */
+    int32_t width;        /* coded picture size of the first frame */
+    int32_t height;
+    int32_t rotation;     /* display rotation in degrees (0, 90, 180, 270), metadata only */
+    int32_t analysis_width; /* size of the analysis plane */
+    int32_t analysis_height;
+    int32_t reserved0;
+    int64_t size_bytes;   /* file size, -1 when unknown (custom I/O without size) */
+} vmo_clip_info;
+
+/* vmo_event.kind */
+enum {
+    VMO_EVENT_MOTION = 0,   /* motion inside the zone */
+    VMO_EVENT_LIGHTING = 1  /* a global lighting change (reported, not counted as motion) */
+};
+/* vmo_event.flags */
+#define VMO_EVENT_AT_CLIP_START (1u << 0) /* motion already present at the first frame */
+#define VMO_EVENT_AT_CLIP_END (1u << 1)   /* motion still present at the last frame */
+#define VMO_EVENT_SPLIT (1u << 2)         /* cut at the "event.max_length" limit */
+#define VMO_EVENT_CROSSES_FILES (1u << 3) /* spans contiguous clips (see the sources) */
+#define VMO_EVENT_CLIPPED (1u << 4)       /* cut to the request's window */
+
+typedef struct vmo_event {
+    uint32_t struct_size;
+    int32_t kind;        /* VMO_EVENT_* */
+    uint32_t flags;      /* VMO_EVENT_* flags */
+    int32_t zone;        /* index of the zone (vmo_result_zone_name) */
+    int32_t clip;        /* index of the clip holding the start */
+    int32_t end_clip;    /* index of the clip holding the end (== clip unless it crosses) */
+    double start;        /* seconds in `clip` of the first frame with motion */
+    double end;          /* seconds in `end_clip` of the last frame with motion */
+    double clip_start;   /* padded by pre-roll, in `clip` (>= 0) */
+    double clip_end;     /* padded by post-roll, in `end_clip` (<= clip duration) */
+    double wall_start;   /* POSIX seconds of `start`, NaN when the clip has no wall clock */
+    double wall_end;     /* POSIX seconds of `end` */
+    double peak;         /* highest changed fraction (0..1) inside the event */
+    double mean;         /* mean changed fraction over the event's frames */
+    double keyframe;     /* seconds in `clip` of the keyframe at or before `clip_start` */
+    double peak_time;    /* seconds in the clip holding the peak (`peak_clip`) */
+    int32_t peak_clip;
+    int32_t source_count; /* number of clips the event spans (vmo_result_event_source) */
+    int64_t start_frame;  /* frame index of `start` in `clip` */
+    int64_t end_frame;    /* frame index of `end` in `end_clip` */
+} vmo_event;
+
+/* One clip's share of an event (an event crossing files has one per clip). */
+typedef struct vmo_event_source {
+    uint32_t struct_size;
+    int32_t clip;
+    double start;        /* unpadded offsets in that clip, seconds */
+    double end;
+    double clip_start;   /* padded offsets in that clip */
+    double clip_end;
+} vmo_event_source;
+
+/* Per-frame scores of one zone of one clip, as parallel arrays owned by the result (no
+ * copy: bindings can wrap them). Present only when the "frames" option was on. */
+#define VMO_FRAME_KEY (1u << 0)      /* the decoder marked the frame as a keyframe */
+#define VMO_FRAME_LIGHTING (1u << 1) /* a global lighting change was compensated */
+#define VMO_FRAME_RESTART (1u << 2)  /* differencing restarted (first frame, new size) */
+typedef struct vmo_series {
+    uint32_t struct_size;
+    uint32_t count;
+    const double *t;       /* seconds from the clip's first frame */
+    const float *changed;  /* changed fraction of the zone's pixels, 0..1 */
+    const float *mad;      /* mean absolute difference to the previous frame, 0..255 */
+    const uint8_t *flags;  /* VMO_FRAME_* */
+} vmo_series;
+
+VMO_API void vmo_result_destroy(vmo_result **res);
+VMO_API int vmo_result_clip_count(const vmo_result *res);
+VMO_API int vmo_result_clip(const vmo_result *res, int index, vmo_clip_info *info);
+VMO_API int vmo_result_zone_count(const vmo_result *res);
+/* NULL when out of range. */
+VMO_API const char *vmo_result_zone_name(const vmo_result *res, int zone);
+/* Events, ordered by wall-clock (else clip order), then start, then zone. */
+VMO_API int vmo_result_event_count(const vmo_result *res);
+VMO_API int vmo_result_event(const vmo_result *res, int index, vmo_event *event);
+VMO_API int vmo_result_event_source(const vmo_result *res, int event, int source,
+                                    vmo_event_source *out);
+VMO_API int vmo_result_series(const vmo_result *res, int clip, int zone, vmo_series *out);
+
+/* ------------------------------------------------------------------------------------------
+ * Analyzer: scans files, custom I/O, or frames pushed by the caller
+ * ---------------------------------------------------------------------------------------- */
+typedef struct vmo_analyzer vmo_analyzer;
+
+/* `cfg` is copied; the caller may destroy it afterwards. Errors: VMO_ERR_BAD_ZONE when
+ * the zones leave nothing to analyse. */
+VMO_API int vmo_analyzer_create(const vmo_config *cfg, vmo_analyzer **out);
+VMO_API void vmo_analyzer_destroy(vmo_analyzer **an);
+/* Detail of the last error on this analyzer; "" if none. Valid until the next call on it. */
+VMO_API const char *vmo_analyzer_last_error(const vmo_analyzer *an);
+
+/* Per-frame report, given to the frame callback once the frame's scores are final. The
+ * scores of frame t depend on frames up to about "long_baseline" seconds after it, so the
+ * callback runs that much behind the decoder (and catches up when the clip ends). */
+typedef struct vmo_frame_report {
+    uint32_t struct_size;
+    uint32_t flags;        /* VMO_FRAME_* */
+    int32_t clip;          /* index of the clip in the current scan or request */
+    int32_t zone_count;
+    int64_t index;         /* frame number in the clip (decoded order of presentation) */
+    double t;              /* seconds from the clip's first frame */
+    double wall;           /* POSIX seconds, NaN when unknown */
+    const float *changed;  /* zone_count values, 0..1 */
+    const float *mad;      /* zone_count values */
+    const uint8_t *plane;  /* the analysis plane (8-bit luma), valid during the call only */
+    int32_t plane_width;
+    int32_t plane_height;
+    int32_t plane_stride;
+    int32_t reserved0;
+} vmo_frame_report;
+/* Return 0 to go on, non-zero to cancel the scan (it then returns VMO_ERR_CANCELLED, and
+ * the result so far is still delivered). */
+typedef int (*vmo_frame_fn)(void *user, const vmo_frame_report *report);
+
+/* Event report: a motion event starts or ends, as soon as it is known (live use). */
+enum { VMO_EVENT_STARTED = 0, VMO_EVENT_ENDED = 1 };
+typedef int (*vmo_event_fn)(void *user, int what, const vmo_event *event);
+
+/* Progress: called about every 0.25 s of work. done/total in frames of the current clip
+ * (total may be 0 if unknown), clip index, clip count. Non-zero return cancels. */
+typedef int (*vmo_progress_fn)(void *user, int clip, int clip_count, int64_t done,
+                               int64_t total);
+
+VMO_API int vmo_analyzer_set_frame_callback(vmo_analyzer *an, vmo_frame_fn fn, void *user);
+VMO_API int vmo_analyzer_set_event_callback(vmo_analyzer *an, vmo_event_fn fn, void *user);
+VMO_API int vmo_analyzer_set_progress_callback(vmo_analyzer *an, vmo_progress_fn fn,
+                                               void *user);
+
+/* Asks a running scan or request on `an` to stop at the next frame. Thread-safe and
+ * async-signal-safe: it only sets a flag. The flag is cleared when the next scan starts. */
+VMO_API void vmo_analyzer_cancel(vmo_analyzer *an);
+
+/* Decodes and analyses one clip. On success *out receives a result with one clip; a
+ * truncated or partly damaged clip is a success whose clip status/flags say so. On
+ * failure *out is NULL and the code tells why (VMO_ERR_NOT_FOUND, VMO_ERR_EMPTY,
+ * VMO_ERR_NOT_MEDIA, VMO_ERR_CORRUPT, VMO_ERR_NO_VIDEO, VMO_ERR_DECODE, ...), except for
+ * VMO_ERR_CANCELLED, which still delivers the partial result. */
+VMO_API int vmo_analyzer_scan_file(vmo_analyzer *an, const char *path, vmo_result **out);
+/* Same from caller-supplied I/O. `name` labels the clip (may be NULL). `io` and its opaque
+ * data must stay valid until the call returns. */
+VMO_API int vmo_analyzer_scan_io(vmo_analyzer *an, const vmo_io *io, const char *name,
+                                 vmo_result **out);
+
+/* Push API (firmware): frames the caller already has, no FFmpeg on this path. */
+typedef struct vmo_frame {
+    uint32_t struct_size;
+    int32_t width;            /* of the luma plane */
+    int32_t height;
+    int32_t stride;           /* bytes between rows (>= width) */
+    const uint8_t *luma;      /* 8-bit luma (Y) plane; only read during the call */
+    int64_t pts;              /* presentation time in time_base units, increasing */
+    int32_t time_base_num;    /* e.g. 1/90000; 0/0 means microseconds */
+    int32_t time_base_den;
+    uint32_t flags;           /* VMO_FRAME_KEY if the caller knows it is a keyframe */
+    int32_t reserved0;
+} vmo_frame;
+/* Analyses one frame. Scores reach the frame callback, and events the event callback, as
+ * soon as they are final. A new size restarts differencing. */
+VMO_API int vmo_analyzer_push_frame(vmo_analyzer *an, const vmo_frame *frame);
+/* Ends the pushed stream: flushes pending frames and events and returns the result of the
+ * stream since the first push (or the last finish). `name` labels the clip (may be NULL);
+ * `wall_start` is its wall-clock start in POSIX seconds or NaN. */
+VMO_API int vmo_analyzer_push_finish(vmo_analyzer *an, const char *name, double wall_start,
+                                     vmo_result **out);
+
+/* ------------------------------------------------------------------------------------------
+ * JSON
+ * ---------------------------------------------------------------------------------------- */
+#define VMO_JSON_FRAMES (1u << 0) /* include the per-frame scores ("frames") */
+#define VMO_JSON_PRETTY (1u << 1) /* indent */
+/* The result as the JSON document of the CLI's --json contract (docs/json.md). *json is
+ * NUL-terminated and released with vmo_free(). */
+VMO_API int vmo_result_to_json(const vmo_result *res, uint32_t flags, char **json);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VIDMOTION_VIDMOTION_H */

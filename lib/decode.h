@@ -1,0 +1,66 @@
+/* Decoding with FFmpeg: open a path or caller I/O, pick the video stream, decode frames with
+ * frame threads, report timestamps in seconds from the clip's first frame, seek to the
+ * keyframe before a time, and classify failures into vmo_status codes. */
+#ifndef VMO_DECODE_H
+#define VMO_DECODE_H
+
+#include <stdint.h>
+
+#include "internal.h"
+
+struct AVFrame;
+typedef struct vmo_decoder vmo_decoder;
+
+/* Frames the decoder may drop before decoding (fast scan). */
+enum { VMO_SKIP_NONE = 0, VMO_SKIP_NONREF = 1, VMO_SKIP_BIDIR = 2, VMO_SKIP_NONKEY = 3 };
+
+typedef struct vmo_decoder_opts {
+    int stream_index; /* -1: the best video stream (av_find_best_stream) */
+    int threads;      /* decoder threads; 0 = one per core */
+    int skip;         /* VMO_SKIP_* */
+} vmo_decoder_opts;
+
+typedef struct vmo_media_info {
+    int stream_index;
+    int width;             /* coded size announced by the stream (frames may differ) */
+    int height;
+    int rotation;          /* 0, 90, 180, 270 (display matrix), metadata only */
+    double fps;            /* avg_frame_rate, else r_frame_rate, else 0 */
+    double duration;       /* declared duration of the video stream (s), 0 if unknown */
+    int64_t nb_frames;     /* declared frame count, 0 if unknown */
+    double creation_time;  /* POSIX seconds of the creation_time tag, NaN if absent */
+    const char *codec;     /* decoder name, static */
+    int64_t size_bytes;    /* input size, -1 if unknown */
+    int has_audio;
+} vmo_media_info;
+
+typedef struct vmo_decoded_frame {
+    const struct AVFrame *frame; /* borrowed until the next call on the decoder */
+    double t;                    /* seconds from the clip's first frame (stream origin) */
+    int64_t index;               /* frame number in the clip (estimated after a seek) */
+    int key;                     /* keyframe */
+} vmo_decoded_frame;
+
+/* Errors: VMO_ERR_NOT_FOUND, VMO_ERR_IO, VMO_ERR_EMPTY, VMO_ERR_NOT_MEDIA, VMO_ERR_CORRUPT,
+ * VMO_ERR_NO_VIDEO, VMO_ERR_UNSUPPORTED, VMO_ERR_NO_MEMORY, with a message in err. */
+int vmo_decoder_open_file(vmo_decoder **out, const char *path, const vmo_decoder_opts *opts,
+                          vmo_errbuf *err);
+int vmo_decoder_open_io(vmo_decoder **out, const vmo_io *io, const vmo_decoder_opts *opts,
+                        vmo_errbuf *err);
+const vmo_media_info *vmo_decoder_info(const vmo_decoder *dec);
+
+/* 1: a frame is in *out. 0: end of stream (see truncated/errors). < 0: fatal error (e.g.
+ * VMO_ERR_DECODE when nothing at all decodes, VMO_ERR_NO_MEMORY). Damaged packets are
+ * skipped and counted, not fatal; a stream that keeps failing ends with VMO_ERR_DECODE. */
+int vmo_decoder_next(vmo_decoder *dec, vmo_decoded_frame *out, vmo_errbuf *err);
+
+/* Seeks so that the next frames start at the keyframe at or before `t` seconds. */
+int vmo_decoder_seek(vmo_decoder *dec, double t, vmo_errbuf *err);
+
+/* After the end: 1 when the data ended early (truncated file), else 0. */
+int vmo_decoder_truncated(const vmo_decoder *dec);
+/* Packets or frames that failed to decode and were skipped. */
+int64_t vmo_decoder_errors(const vmo_decoder *dec);
+void vmo_decoder_close(vmo_decoder **dec);
+
+#endif

@@ -1,0 +1,37 @@
+/* Difference kernels. One fused pass over two 8-bit rows and a label row:
+ *
+ *   for each x: d = |a[x] - b[x]|; counts[labels[x]] += d > threshold; sums[labels[x]] += d
+ *
+ * Labels index 256-entry accumulators owned by the caller (label 0 included, the caller
+ * decides what it means). The plane and zone loops live in score.c. Every ISA variant must
+ * be bit-identical to diff_row_c for every width >= 1, any alignment, threshold 0..255. */
+#ifndef VMO_KERNELS_DIFF_H
+#define VMO_KERNELS_DIFF_H
+
+#include <stdint.h>
+
+typedef void (*vmo_diff_row_fn)(const uint8_t *a, const uint8_t *b, const uint8_t *labels,
+                                int width, int threshold, uint64_t *counts, uint64_t *sums);
+
+typedef struct VmoDiffDSP {
+    vmo_diff_row_fn diff_row;
+} VmoDiffDSP;
+
+/* Fills `dsp` with the best variant allowed by `flags` (VMO_CPU_* bits). flags == 0 gives
+ * the scalar reference. */
+void vmo_diff_dsp_init(VmoDiffDSP *dsp, unsigned flags);
+
+void vmo_diff_row_c(const uint8_t *a, const uint8_t *b, const uint8_t *labels, int width,
+                    int threshold, uint64_t *counts, uint64_t *sums);
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64)
+void vmo_diff_row_sse2(const uint8_t *a, const uint8_t *b, const uint8_t *labels, int width,
+                       int threshold, uint64_t *counts, uint64_t *sums);
+void vmo_diff_row_avx2(const uint8_t *a, const uint8_t *b, const uint8_t *labels, int width,
+                       int threshold, uint64_t *counts, uint64_t *sums);
+#endif
+#if defined(__aarch64__) || defined(__ARM_NEON)
+void vmo_diff_row_neon(const uint8_t *a, const uint8_t *b, const uint8_t *labels, int width,
+                       int threshold, uint64_t *counts, uint64_t *sums);
+#endif
+
+#endif
