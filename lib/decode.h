@@ -39,19 +39,25 @@ typedef struct vmo_decoded_frame {
     double t;                    /* seconds from the clip's first frame (stream origin) */
     int64_t index;               /* frame number in the clip (estimated after a seek) */
     int key;                     /* keyframe */
+    int damaged;                 /* the decoder concealed errors in it (counted in errors) */
 } vmo_decoded_frame;
 
 /* Errors: VMO_ERR_NOT_FOUND, VMO_ERR_IO, VMO_ERR_EMPTY, VMO_ERR_NOT_MEDIA, VMO_ERR_CORRUPT,
- * VMO_ERR_NO_VIDEO, VMO_ERR_UNSUPPORTED, VMO_ERR_NO_MEMORY, with a message in err. */
+ * VMO_ERR_NO_VIDEO, VMO_ERR_UNSUPPORTED, VMO_ERR_LIMIT, VMO_ERR_NO_MEMORY, with a message in
+ * err; VMO_ERR_TRUNCATED when an MP4 is cut inside its header (no frame can be read);
+ * VMO_ERR_INVALID_ARG for bad options or a stream index out of range. docs/bad-input.md has
+ * the whole matrix. */
 int vmo_decoder_open_file(vmo_decoder **out, const char *path, const vmo_decoder_opts *opts,
                           vmo_errbuf *err);
 int vmo_decoder_open_io(vmo_decoder **out, const vmo_io *io, const vmo_decoder_opts *opts,
                         vmo_errbuf *err);
 const vmo_media_info *vmo_decoder_info(const vmo_decoder *dec);
 
-/* 1: a frame is in *out. 0: end of stream (see truncated/errors). < 0: fatal error (e.g.
- * VMO_ERR_DECODE when nothing at all decodes, VMO_ERR_NO_MEMORY). Damaged packets are
- * skipped and counted, not fatal; a stream that keeps failing ends with VMO_ERR_DECODE. */
+/* 1: a frame is in *out. 0: end of stream (see truncated/errors; when truncated, err says
+ * why). < 0: fatal error (e.g. VMO_ERR_DECODE when nothing at all decodes,
+ * VMO_ERR_TRUNCATED when the data ends before the first frame, VMO_ERR_LIMIT for a frame
+ * over the size limit, VMO_ERR_NO_MEMORY). Damaged packets are skipped and counted, not
+ * fatal; a stream that keeps failing ends with VMO_ERR_DECODE. */
 int vmo_decoder_next(vmo_decoder *dec, vmo_decoded_frame *out, vmo_errbuf *err);
 
 /* Seeks so that the next frames start at the keyframe at or before `t` seconds. */
@@ -59,7 +65,8 @@ int vmo_decoder_seek(vmo_decoder *dec, double t, vmo_errbuf *err);
 
 /* After the end: 1 when the data ended early (truncated file), else 0. */
 int vmo_decoder_truncated(const vmo_decoder *dec);
-/* Packets or frames that failed to decode and were skipped. */
+/* Packets that failed to decode and were skipped, plus frames delivered with concealed
+ * errors (vmo_decoded_frame.damaged). */
 int64_t vmo_decoder_errors(const vmo_decoder *dec);
 void vmo_decoder_close(vmo_decoder **dec);
 
