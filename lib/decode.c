@@ -244,14 +244,13 @@ static int read_box(vmo_decoder *d, int fd, int64_t pos, int64_t size, char type
 static int mp4_walk(vmo_decoder *d, int fd, int64_t size, char *why, size_t why_size)
 {
     int64_t pos = 0, len;
-    int moov = 0, mdat = 0;
+    int moov = 0;
     char type[4];
     for (int i = 0; i < MAX_TOP_BOXES && pos + 8 <= size; i++, pos += len) {
         if (!read_box(d, fd, pos, size, type, &len) || len < 0)
             return 0;
         const int is_moov = !memcmp(type, "moov", 4), is_mdat = !memcmp(type, "mdat", 4);
         moov |= is_moov;
-        mdat |= is_mdat;
         if (is_moov && len > size - pos) {
             snprintf(why, why_size,
                      "the file ends inside its MP4 header (the moov box needs "
