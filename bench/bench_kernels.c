@@ -1,0 +1,379 @@
+/* bench_kernels: the difference kernel per ISA variant against memcpy of the same bytes.
+ *
+ * One pass is what score.c does for a frame: diff_row over every row of a W x H plane pair
+ * with a label plane of a few rectangular zones (long runs, edges at arbitrary columns).
+ * Bandwidth counts 3*W*H bytes per pass (a, b, labels); memcpy copies those same 3*W*H bytes
+ * into a separate buffer. Variants run interleaved within each round, in a rotating order,
+ * and the report gives medians over the rounds with their min/max, so a noisy shared machine
+ * hurts the spread rather than the ratios.
+ *
+ *   bench_kernels [--rounds N] [--json FILE]
+ *
+ * Exits non-zero if any variant's counts/sums differ from the C reference. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "internal.h"
+#include "kernels/diff.h"
+
+#define MAX_VARIANTS 5 /* memcpy, c, and up to three ISA levels */
+#define MAX_ROUNDS   301
+#define BATCH_SECONDS 0.004 /* one timed batch: long enough for the clock, short for noise */
+#define THRESHOLD    20
+
+typedef struct size_wh {
+    int w, h;
+} size_wh;
+
+static const size_wh sizes[] = { { 320, 180 }, { 640, 360 }, { 1280, 720 }, { 1920, 1080 } };
+
+/* A variant: a diff_row function, or NULL for the memcpy baseline. */
+typedef struct variant {
+    const char *name;
+    unsigned flags;
+    vmo_diff_row_fn fn;
+} variant;
+
+typedef struct stats {
+    double median, min, max, q1, q3; /* GB/s */
+} stats;
+
+typedef struct planes {
+    int w, h;
+    size_t n;      /* w * h */
+    uint8_t *base; /* a, b and labels back to back: 3n bytes, what memcpy copies */
+    uint8_t *dst;  /* memcpy destination */
+    uint8_t *a, *b, *labels;
+} planes;
+
+/* Zones as a camera config would have them: normalized rectangles, first match wins,
+ * label 0 elsewhere. Edges fall on arbitrary columns at every size. */
+static void make_labels(uint8_t *l, int w, int h)
+{
+    static const struct {
+        double x0, y0, x1, y1;
+        uint8_t label;
+    } zones[] = {
+        { 0.70, 0.00, 0.90, 0.20, 255 }, /* privacy mask */
+        { 0.05, 0.55, 0.45, 0.95, 1 },   /* porch */
+        { 0.50, 0.50, 0.95, 1.00, 2 },   /* driveway */
+        { 0.00, 0.10, 1.00, 0.35, 3 },   /* street */
+    };
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            const double cx = (x + 0.5) / w, cy = (y + 0.5) / h;
+            uint8_t label = 0;
+            for (size_t k = 0; k < VMO_ARRAY_SIZE(zones); k++) {
+                if (cx >= zones[k].x0 && cx < zones[k].x1 && cy >= zones[k].y0 &&
+                    cy < zones[k].y1) {
+                    label = zones[k].label;
+                    break;
+                }
+            }
+            l[(size_t)y * w + x] = label;
+        }
+    }
+}
+
+static uint32_t next_rand(uint32_t *s)
+{
+    uint32_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *s = x;
+}
+
+static int planes_init(planes *p, int w, int h)
+{
+    p->w = w;
+    p->h = h;
+    p->n = (size_t)w * h;
+    p->base = aligned_alloc(64, (3 * p->n + 63) & ~(size_t)63);
+    p->dst = aligned_alloc(64, (3 * p->n + 63) & ~(size_t)63);
+    if (!p->base || !p->dst)
+        return -1;
+    p->a = p->base;
+    p->b = p->base + p->n;
+    p->labels = p->base + 2 * p->n;
+    /* Two frames of a scene: b is a plus noise, so about half the pixels pass the threshold. */
+    uint32_t seed = 12345;
+    for (size_t i = 0; i < p->n; i++) {
+        p->a[i] = (uint8_t)next_rand(&seed);
+        const int noise = (int)(next_rand(&seed) % 81) - 40;
+        p->b[i] = (uint8_t)VMO_CLAMP(p->a[i] + noise, 0, 255);
+    }
+    make_labels(p->labels, w, h);
+    memset(p->dst, 0, 3 * p->n);
+    return 0;
+}
+
+static void planes_free(planes *p)
+{
+    free(p->base);
+    free(p->dst);
+}
+
+/* Sinks that keep the compiler from dropping work whose result is otherwise unused. */
+static uint64_t g_counts[256], g_sums[256];
+static void *(*volatile memcpy_fn)(void *, const void *, size_t) = memcpy;
+
+static void run_pass(const variant *v, const planes *p, uint64_t *counts, uint64_t *sums)
+{
+    if (!v->fn) {
+        memcpy_fn(p->dst, p->base, 3 * p->n);
+        return;
+    }
+    for (int y = 0; y < p->h; y++) {
+        const size_t off = (size_t)y * p->w;
+        v->fn(p->a + off, p->b + off, p->labels + off, p->w, THRESHOLD, counts, sums);
+    }
+}
+
+/* GB/s of one batch of `reps` passes. */
+static double time_batch(const variant *v, const planes *p, int reps)
+{
+    const double t0 = vmo_now();
+    for (int r = 0; r < reps; r++)
+        run_pass(v, p, g_counts, g_sums);
+    const double t = vmo_now() - t0;
+    return 3.0 * (double)p->n * reps / (t > 0 ? t : 1e-9) / 1e9;
+}
+
+/* Passes per batch so that a batch lasts about BATCH_SECONDS (caches warmed on the way). */
+static int calibrate(const variant *v, const planes *p)
+{
+    int reps = 1;
+    for (;;) {
+        const double t0 = vmo_now();
+        for (int r = 0; r < reps; r++)
+            run_pass(v, p, g_counts, g_sums);
+        const double t = vmo_now() - t0;
+        if (t >= BATCH_SECONDS / 4 || reps >= 1 << 20) {
+            const double want = reps * BATCH_SECONDS / (t > 0 ? t : 1e-9);
+            return want < 1 ? 1 : want > (1 << 24) ? 1 << 24 : (int)want;
+        }
+        reps *= 2;
+    }
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    const double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static double quantile(const double *sorted, int n, double q)
+{
+    const double pos = q * (n - 1);
+    const int i = (int)pos;
+    return i + 1 < n ? sorted[i] + (pos - i) * (sorted[i + 1] - sorted[i]) : sorted[i];
+}
+
+static stats summarize(double *gbps, int n)
+{
+    qsort(gbps, (size_t)n, sizeof(*gbps), cmp_double);
+    return (stats){ .median = quantile(gbps, n, 0.5),
+                    .min = gbps[0],
+                    .max = gbps[n - 1],
+                    .q1 = quantile(gbps, n, 0.25),
+                    .q3 = quantile(gbps, n, 0.75) };
+}
+
+/* Every ISA variant must give the C reference's counts and sums, bit for bit. */
+static int check_identical(const variant *vars, int nvars, const planes *p)
+{
+    uint64_t ref_c[256] = { 0 }, ref_s[256] = { 0 };
+    const variant c = { "c", 0, vmo_diff_row_c };
+    run_pass(&c, p, ref_c, ref_s);
+    for (int i = 0; i < nvars; i++) {
+        uint64_t cnt[256] = { 0 }, sum[256] = { 0 };
+        if (!vars[i].fn)
+            continue;
+        run_pass(&vars[i], p, cnt, sum);
+        if (memcmp(cnt, ref_c, sizeof(cnt)) || memcmp(sum, ref_s, sizeof(sum))) {
+            fprintf(stderr, "bench_kernels: %s differs from the C reference at %dx%d\n",
+                    vars[i].name, p->w, p->h);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The ISA levels this CPU runs, as vmo_diff_dsp_init would pick them. */
+static int list_variants(variant *vars)
+{
+    static const variant levels[] = {
+        { "sse2", VMO_CPU_SSE2, NULL },
+        { "avx2", VMO_CPU_SSE2 | VMO_CPU_AVX2, NULL },
+        { "neon", VMO_CPU_NEON, NULL },
+    };
+    const unsigned have = vmo_cpu_detect();
+    int n = 0;
+    vars[n++] = (variant){ "memcpy", 0, NULL };
+    vars[n++] = (variant){ "c", 0, vmo_diff_row_c };
+    for (size_t i = 0; i < VMO_ARRAY_SIZE(levels); i++) {
+        VmoDiffDSP dsp;
+        if ((levels[i].flags & have) != levels[i].flags)
+            continue;
+        vmo_diff_dsp_init(&dsp, levels[i].flags);
+        if (dsp.diff_row == vars[n - 1].fn)
+            continue; /* no kernel of its own at this level */
+        vars[n] = levels[i];
+        vars[n++].fn = dsp.diff_row;
+    }
+    return n;
+}
+
+static void cpu_model(char *buf, size_t size)
+{
+    snprintf(buf, size, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof(line), f)) {
+        const char *colon = strchr(line, ':');
+        if (colon && (!strncmp(line, "model name", 10) || !strncmp(line, "Model", 5))) {
+            snprintf(buf, size, "%s", colon + 2);
+            buf[strcspn(buf, "\n")] = '\0';
+            break;
+        }
+    }
+    fclose(f);
+}
+
+static void flag_names(unsigned flags, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s%s%s", flags & VMO_CPU_SSE2 ? " sse2" : "",
+             flags & VMO_CPU_AVX2 ? " avx2" : "", flags & VMO_CPU_NEON ? " neon" : "");
+    if (!buf[0])
+        snprintf(buf, size, " none");
+}
+
+typedef struct result {
+    stats st[VMO_ARRAY_SIZE(sizes)][MAX_VARIANTS];
+} result;
+
+static void print_table(const variant *vars, int nvars, const result *res, int rounds)
+{
+    printf("\n%-10s %-7s %9s %9s %9s %9s %9s\n", "size", "variant", "GB/s", "min", "max",
+           "x memcpy", "x c");
+    for (size_t s = 0; s < VMO_ARRAY_SIZE(sizes); s++) {
+        const double mc = res->st[s][0].median, c = res->st[s][1].median;
+        for (int v = 0; v < nvars; v++) {
+            const stats *st = &res->st[s][v];
+            char size[32];
+            snprintf(size, sizeof(size), "%dx%d", sizes[s].w, sizes[s].h);
+            printf("%-10s %-7s %9.2f %9.2f %9.2f %9.2f %9.2f\n", v ? "" : size, vars[v].name,
+                   st->median, st->min, st->max, st->median / mc, st->median / c);
+        }
+    }
+    printf("\nmedians of %d interleaved rounds; bytes per pass = 3*W*H (a, b, labels)\n",
+           rounds);
+}
+
+static int write_json(const char *path, const variant *vars, int nvars, const result *res,
+                      int rounds)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    char model[256], have[64], eff[64];
+    cpu_model(model, sizeof(model));
+    flag_names(vmo_cpu_detect(), have, sizeof(have));
+    flag_names(vmo_cpu_effective(), eff, sizeof(eff));
+    fprintf(f, "{\n  \"benchmark\": \"bench_kernels\",\n");
+    fprintf(f, "  \"machine\": {\"cpu_model\": \"");
+    for (const char *c = model; *c; c++) /* cpuinfo text: escape what JSON needs */
+        fprintf(f, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+    fprintf(f, "\", \"cpu_flags\": \"%s\", \"effective_flags\": \"%s\"},\n", have + 1, eff + 1);
+    fprintf(f, "  \"rounds\": %d,\n  \"threshold\": %d,\n  \"bytes_per_pass\": \"3*W*H\",\n",
+            rounds, THRESHOLD);
+    fprintf(f, "  \"sizes\": [\n");
+    for (size_t s = 0; s < VMO_ARRAY_SIZE(sizes); s++) {
+        const double mc = res->st[s][0].median, c = res->st[s][1].median;
+        fprintf(f, "    {\"width\": %d, \"height\": %d, \"variants\": {\n", sizes[s].w,
+                sizes[s].h);
+        for (int v = 0; v < nvars; v++) {
+            const stats *st = &res->st[s][v];
+            fprintf(f,
+                    "      \"%s\": {\"median_gbps\": %.3f, \"min_gbps\": %.3f, "
+                    "\"max_gbps\": %.3f, \"q1_gbps\": %.3f, \"q3_gbps\": %.3f, "
+                    "\"ratio_memcpy\": %.3f, \"ratio_scalar\": %.3f}%s\n",
+                    vars[v].name, st->median, st->min, st->max, st->q1, st->q3,
+                    st->median / mc, st->median / c, v + 1 < nvars ? "," : "");
+        }
+        fprintf(f, "    }}%s\n", s + 1 < VMO_ARRAY_SIZE(sizes) ? "," : "");
+    }
+    fprintf(f, "  ]\n}\n");
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+static int bench_size(const variant *vars, int nvars, size_t s, int rounds, result *res)
+{
+    planes p;
+    if (planes_init(&p, sizes[s].w, sizes[s].h) != 0) {
+        planes_free(&p);
+        fprintf(stderr, "bench_kernels: out of memory\n");
+        return -1;
+    }
+    if (check_identical(vars, nvars, &p) != 0) {
+        planes_free(&p);
+        return -1;
+    }
+    int reps[MAX_VARIANTS];
+    for (int v = 0; v < nvars; v++)
+        reps[v] = calibrate(&vars[v], &p);
+    static double gbps[MAX_VARIANTS][MAX_ROUNDS];
+    for (int r = 0; r < rounds; r++) {
+        for (int k = 0; k < nvars; k++) {
+            const int v = (r + k) % nvars; /* rotate: no variant always runs first */
+            gbps[v][r] = time_batch(&vars[v], &p, reps[v]);
+        }
+    }
+    for (int v = 0; v < nvars; v++)
+        res->st[s][v] = summarize(gbps[v], rounds);
+    planes_free(&p);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int rounds = 31;
+    const char *json = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
+            rounds = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
+            json = argv[++i];
+        } else {
+            fprintf(stderr, "usage: %s [--rounds N] [--json FILE]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (rounds < 1 || rounds > MAX_ROUNDS) {
+        fprintf(stderr, "bench_kernels: --rounds must be 1..%d\n", MAX_ROUNDS);
+        return 2;
+    }
+    variant vars[MAX_VARIANTS];
+    const int nvars = list_variants(vars);
+    char model[256], have[64];
+    cpu_model(model, sizeof(model));
+    flag_names(vmo_cpu_detect(), have, sizeof(have));
+    printf("cpu: %s\nflags:%s\n", model, have);
+
+    static result res;
+    for (size_t s = 0; s < VMO_ARRAY_SIZE(sizes); s++)
+        if (bench_size(vars, nvars, s, rounds, &res) != 0)
+            return 1;
+    print_table(vars, nvars, &res, rounds);
+    if (json && write_json(json, vars, nvars, &res, rounds) != 0) {
+        fprintf(stderr, "bench_kernels: cannot write %s\n", json);
+        return 1;
+    }
+    return 0;
+}
