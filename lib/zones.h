@@ -8,7 +8,8 @@
 
 #include "internal.h"
 
-#define VMO_ZONE_NAME_MAX 64 /* including the terminating NUL */
+#define VMO_ZONE_NAME_MAX   64  /* including the terminating NUL */
+#define VMO_ZONE_MAX_POINTS 256 /* points of one polygon */
 
 typedef struct vmo_zone {
     char name[VMO_ZONE_NAME_MAX];
@@ -32,6 +33,7 @@ int vmo_zone_set_add_spec(vmo_zone_set *set, const char *name, int kind, const c
                           vmo_errbuf *err);
 /* The zones-file JSON (docs/zones.md). All or nothing. */
 int vmo_zone_set_add_json(vmo_zone_set *set, const char *json, vmo_errbuf *err);
+/* Replaces dst (zeroed or a valid set) with a deep copy of src; dst is unchanged on error. */
 int vmo_zone_set_copy(vmo_zone_set *dst, const vmo_zone_set *src);
 void vmo_zone_set_clear(vmo_zone_set *set);
 /* Index of the include zone called `name` among include zones, or -1. */
@@ -52,9 +54,11 @@ typedef struct vmo_zone_map {
     uint8_t *excluded;             /* width * height: 1 where an exclude zone covers */
 } vmo_zone_map;
 
-/* Builds the map for a width x height grid. VMO_ERR_LIMIT when more than 255 distinct
- * overlap classes arise; VMO_ERR_BAD_ZONE when masks leave a reported zone empty is NOT an
- * error (its area is 0 and its score stays 0). */
+/* Builds the map for a width x height grid. `map` must be zeroed or hold an earlier build,
+ * which is released first (so a map can be rebuilt at a new size); a failed build leaves it
+ * empty. VMO_ERR_LIMIT when more than 255 distinct overlap classes arise; VMO_ERR_BAD_ZONE
+ * when masks leave a reported zone empty is NOT an error (its area is 0 and its score stays
+ * 0). */
 int vmo_zone_map_build(vmo_zone_map *map, const vmo_zone_set *set, int width, int height,
                        vmo_errbuf *err);
 void vmo_zone_map_free(vmo_zone_map *map);
