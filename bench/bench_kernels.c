@@ -14,15 +14,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cpu.h"
 #include "internal.h"
 #include "kernels/diff.h"
 
-#define MAX_VARIANTS 5 /* memcpy, c, and up to three ISA levels */
-#define MAX_ROUNDS   301
+#define MAX_VARIANTS  5 /* memcpy, c, and up to three ISA levels */
+#define MAX_ROUNDS    301
 #define BATCH_SECONDS 0.004 /* one timed batch: long enough for the clock, short for noise */
-#define THRESHOLD    20
+#define THRESHOLD     20
 
 typedef struct size_wh {
     int w, h;
@@ -246,6 +247,19 @@ static void cpu_model(char *buf, size_t size)
     fclose(f);
 }
 
+/* The 1-minute load average: a busy machine explains a wide spread. -1 if unknown. */
+static double load_average(void)
+{
+    double load = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &load) != 1)
+            load = -1;
+        fclose(f);
+    }
+    return load;
+}
+
 static void flag_names(unsigned flags, char *buf, size_t size)
 {
     snprintf(buf, size, "%s%s%s", flags & VMO_CPU_SSE2 ? " sse2" : "",
@@ -272,8 +286,7 @@ static void print_table(const variant *vars, int nvars, const result *res, int r
                    st->median, st->min, st->max, st->median / mc, st->median / c);
         }
     }
-    printf("\nmedians of %d interleaved rounds; bytes per pass = 3*W*H (a, b, labels)\n",
-           rounds);
+    printf("\nmedians of %d interleaved rounds; bytes per pass = 3*W*H (a, b, labels)\n", rounds);
 }
 
 static int write_json(const char *path, const variant *vars, int nvars, const result *res,
@@ -290,22 +303,24 @@ static int write_json(const char *path, const variant *vars, int nvars, const re
     fprintf(f, "  \"machine\": {\"cpu_model\": \"");
     for (const char *c = model; *c; c++) /* cpuinfo text: escape what JSON needs */
         fprintf(f, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
-    fprintf(f, "\", \"cpu_flags\": \"%s\", \"effective_flags\": \"%s\"},\n", have + 1, eff + 1);
+    fprintf(f,
+            "\", \"cpu_flags\": \"%s\", \"effective_flags\": \"%s\", \"online_cpus\": %ld, "
+            "\"load_average_1m\": %.2f},\n",
+            have + 1, eff + 1, sysconf(_SC_NPROCESSORS_ONLN), load_average());
     fprintf(f, "  \"rounds\": %d,\n  \"threshold\": %d,\n  \"bytes_per_pass\": \"3*W*H\",\n",
             rounds, THRESHOLD);
     fprintf(f, "  \"sizes\": [\n");
     for (size_t s = 0; s < VMO_ARRAY_SIZE(sizes); s++) {
         const double mc = res->st[s][0].median, c = res->st[s][1].median;
-        fprintf(f, "    {\"width\": %d, \"height\": %d, \"variants\": {\n", sizes[s].w,
-                sizes[s].h);
+        fprintf(f, "    {\"width\": %d, \"height\": %d, \"variants\": {\n", sizes[s].w, sizes[s].h);
         for (int v = 0; v < nvars; v++) {
             const stats *st = &res->st[s][v];
             fprintf(f,
                     "      \"%s\": {\"median_gbps\": %.3f, \"min_gbps\": %.3f, "
                     "\"max_gbps\": %.3f, \"q1_gbps\": %.3f, \"q3_gbps\": %.3f, "
                     "\"ratio_memcpy\": %.3f, \"ratio_scalar\": %.3f}%s\n",
-                    vars[v].name, st->median, st->min, st->max, st->q1, st->q3,
-                    st->median / mc, st->median / c, v + 1 < nvars ? "," : "");
+                    vars[v].name, st->median, st->min, st->max, st->q1, st->q3, st->median / mc,
+                    st->median / c, v + 1 < nvars ? "," : "");
         }
         fprintf(f, "    }}%s\n", s + 1 < VMO_ARRAY_SIZE(sizes) ? "," : "");
     }
@@ -364,7 +379,7 @@ int main(int argc, char **argv)
     char model[256], have[64];
     cpu_model(model, sizeof(model));
     flag_names(vmo_cpu_detect(), have, sizeof(have));
-    printf("cpu: %s\nflags:%s\n", model, have);
+    printf("cpu: %s\nflags:%s\nload average: %.2f\n", model, have, load_average());
 
     static result res;
     for (size_t s = 0; s < VMO_ARRAY_SIZE(sizes); s++)

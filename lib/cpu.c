@@ -43,8 +43,7 @@ static unsigned detect_x86(void)
     /* AVX2 needs the AVX bit, and the OS must save YMM state on context switches:
      * OSXSAVE says XGETBV works, XCR0 bits 1 (SSE) and 2 (AVX) say both are enabled.
      * The AVX2 kernels also use POPCNT, which every AVX2 CPU has; checked all the same. */
-    if (!(ecx & bit_OSXSAVE) || !(ecx & bit_AVX) || !(ecx & bit_POPCNT) ||
-        (read_xcr0() & 6u) != 6u)
+    if (!(ecx & bit_OSXSAVE) || !(ecx & bit_AVX) || !(ecx & bit_POPCNT) || (read_xcr0() & 6u) != 6u)
         return flags;
     if (__get_cpuid_max(0, NULL) < 7)
         return flags;
