@@ -3,7 +3,7 @@
  * One pass is what score.c does for a frame: diff_row over every row of a W x H plane pair
  * with a label plane of a few rectangular zones (long runs, edges at arbitrary columns).
  * Bandwidth counts 3*W*H bytes per pass (a, b, labels); memcpy copies those same 3*W*H bytes
- * into a separate buffer. Variants run interleaved within each round, in a rotating order,
+ * into a separate buffer. Every round times every size and variant, in a rotating order,
  * and the report gives medians over the rounds with their min/max, so a noisy shared machine
  * hurts the spread rather than the ratios.
  *
@@ -328,32 +328,48 @@ static int write_json(const char *path, const variant *vars, int nvars, const re
     return fclose(f) == 0 ? 0 : -1;
 }
 
-static int bench_size(const variant *vars, int nvars, size_t s, int rounds, result *res)
+#define NSIZES VMO_ARRAY_SIZE(sizes)
+
+/* All sizes and variants interleaved in every round, both in a rotating order: a slow
+ * spell of the machine (a neighbour's burst) then spoils a few rounds of everything, which
+ * the medians drop, instead of every round of one size or one variant. */
+static int run_rounds(const variant *vars, int nvars, int rounds, result *res)
 {
-    planes p;
-    if (planes_init(&p, sizes[s].w, sizes[s].h) != 0) {
-        planes_free(&p);
-        fprintf(stderr, "bench_kernels: out of memory\n");
-        return -1;
+    static planes p[NSIZES];
+    static int reps[NSIZES][MAX_VARIANTS];
+    static double gbps[NSIZES][MAX_VARIANTS][MAX_ROUNDS];
+    int rc = -1;
+    size_t ready = 0;
+    for (; ready < NSIZES; ready++) {
+        if (planes_init(&p[ready], sizes[ready].w, sizes[ready].h) != 0) {
+            fprintf(stderr, "bench_kernels: out of memory\n");
+            planes_free(&p[ready]);
+            goto out;
+        }
+        if (check_identical(vars, nvars, &p[ready]) != 0) {
+            planes_free(&p[ready]);
+            goto out;
+        }
+        for (int v = 0; v < nvars; v++)
+            reps[ready][v] = calibrate(&vars[v], &p[ready]);
     }
-    if (check_identical(vars, nvars, &p) != 0) {
-        planes_free(&p);
-        return -1;
-    }
-    int reps[MAX_VARIANTS];
-    for (int v = 0; v < nvars; v++)
-        reps[v] = calibrate(&vars[v], &p);
-    static double gbps[MAX_VARIANTS][MAX_ROUNDS];
     for (int r = 0; r < rounds; r++) {
-        for (int k = 0; k < nvars; k++) {
-            const int v = (r + k) % nvars; /* rotate: no variant always runs first */
-            gbps[v][r] = time_batch(&vars[v], &p, reps[v]);
+        for (size_t i = 0; i < NSIZES; i++) {
+            const size_t s = (r + i) % NSIZES;
+            for (int k = 0; k < nvars; k++) {
+                const int v = (r + k) % nvars;
+                gbps[s][v][r] = time_batch(&vars[v], &p[s], reps[s][v]);
+            }
         }
     }
-    for (int v = 0; v < nvars; v++)
-        res->st[s][v] = summarize(gbps[v], rounds);
-    planes_free(&p);
-    return 0;
+    for (size_t s = 0; s < NSIZES; s++)
+        for (int v = 0; v < nvars; v++)
+            res->st[s][v] = summarize(gbps[s][v], rounds);
+    rc = 0;
+out:
+    while (ready > 0)
+        planes_free(&p[--ready]);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -382,9 +398,8 @@ int main(int argc, char **argv)
     printf("cpu: %s\nflags:%s\nload average: %.2f\n", model, have, load_average());
 
     static result res;
-    for (size_t s = 0; s < VMO_ARRAY_SIZE(sizes); s++)
-        if (bench_size(vars, nvars, s, rounds, &res) != 0)
-            return 1;
+    if (run_rounds(vars, nvars, rounds, &res) != 0)
+        return 1;
     print_table(vars, nvars, &res, rounds);
     if (json && write_json(json, vars, nvars, &res, rounds) != 0) {
         fprintf(stderr, "bench_kernels: cannot write %s\n", json);
