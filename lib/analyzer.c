@@ -1,1 +1,714 @@
-/* being written */
+/* The analyzer handle: scans files and caller I/O (decode -> prepare -> score -> events),
+ * and frames pushed by the caller (prepare -> score -> events, no FFmpeg). */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libavutil/frame.h>
+
+#include "analyzer.h"
+#include "cpu.h"
+#include "decode.h"
+#include "timefmt.h"
+
+/* ------------------------------------------------------------------------------------------
+ * Handle
+ * ---------------------------------------------------------------------------------------- */
+
+int vmo_analyzer_create(const vmo_config *cfg, vmo_analyzer **out)
+{
+    if (!out)
+        return VMO_ERR_INVALID_ARG;
+    *out = NULL;
+    if (!cfg)
+        return VMO_ERR_INVALID_ARG;
+    vmo_analyzer *an = calloc(1, sizeof(*an));
+    if (!an)
+        return VMO_ERR_NO_MEMORY;
+    an->cfg.settings = cfg->settings;
+    if (vmo_zone_set_copy(&an->cfg.zones, &cfg->zones) != VMO_OK) {
+        free(an);
+        return VMO_ERR_NO_MEMORY;
+    }
+    an->zone_count = vmo_config_zone_count(&an->cfg);
+    for (int z = 0; z < an->zone_count; z++)
+        an->zone_names[z] = vmo_config_zone_name(&an->cfg, z);
+    an->cpu = vmo_cpu_effective();
+    an->cancel_src = &an->cancel;
+    an->wall_override = NAN;
+    an->clip_total = 1;
+    vmo_log_init_ffmpeg();
+    *out = an;
+    return VMO_OK;
+}
+
+int vmo_analyzer_worker(vmo_analyzer *parent, pthread_mutex_t *cb_lock, int clip_base,
+                        double wall_override, vmo_analyzer **out)
+{
+    int rc = vmo_analyzer_create(&parent->cfg, out);
+    if (rc != VMO_OK)
+        return rc;
+    vmo_analyzer *an = *out;
+    an->cpu = parent->cpu;
+    an->cancel_src = parent->cancel_src;
+    an->cb_lock = cb_lock;
+    an->clip_base = clip_base;
+    an->clip_total = parent->clip_total;
+    an->wall_override = wall_override;
+    an->frame_fn = parent->frame_fn;
+    an->frame_user = parent->frame_user;
+    an->event_fn = parent->event_fn;
+    an->event_user = parent->event_user;
+    an->progress_fn = parent->progress_fn;
+    an->progress_user = parent->progress_user;
+    return VMO_OK;
+}
+
+static void cb_enter(const vmo_analyzer *an)
+{
+    if (an->cb_lock)
+        pthread_mutex_lock(an->cb_lock);
+}
+
+static void cb_leave(const vmo_analyzer *an)
+{
+    if (an->cb_lock)
+        pthread_mutex_unlock(an->cb_lock);
+}
+
+static int cancel_requested(const vmo_analyzer *an)
+{
+    return atomic_load_explicit(an->cancel_src, memory_order_relaxed);
+}
+
+static void run_free(vmo_run *run);
+
+void vmo_analyzer_destroy(vmo_analyzer **pan)
+{
+    if (!pan || !*pan)
+        return;
+    vmo_analyzer *an = *pan;
+    run_free(&an->push);
+    vmo_plane_free(&an->push_first);
+    vmo_zone_set_clear(&an->cfg.zones);
+    free(an);
+    *pan = NULL;
+}
+
+const char *vmo_analyzer_last_error(const vmo_analyzer *an)
+{
+    return an ? an->err.msg : "";
+}
+
+int vmo_analyzer_set_frame_callback(vmo_analyzer *an, vmo_frame_fn fn, void *user)
+{
+    if (!an)
+        return VMO_ERR_INVALID_ARG;
+    an->frame_fn = fn;
+    an->frame_user = user;
+    return VMO_OK;
+}
+
+int vmo_analyzer_set_event_callback(vmo_analyzer *an, vmo_event_fn fn, void *user)
+{
+    if (!an)
+        return VMO_ERR_INVALID_ARG;
+    an->event_fn = fn;
+    an->event_user = user;
+    return VMO_OK;
+}
+
+int vmo_analyzer_set_progress_callback(vmo_analyzer *an, vmo_progress_fn fn, void *user)
+{
+    if (!an)
+        return VMO_ERR_INVALID_ARG;
+    an->progress_fn = fn;
+    an->progress_user = user;
+    return VMO_OK;
+}
+
+void vmo_analyzer_cancel(vmo_analyzer *an)
+{
+    if (an)
+        atomic_store(an->cancel_src, 1);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * One clip: scored frames -> events, series, callbacks
+ * ---------------------------------------------------------------------------------------- */
+
+static vmo_clip_data *run_clip(vmo_run *run)
+{
+    return &run->res->clips[run->clip];
+}
+
+static void clip_event_to_public(const vmo_run *run, const vmo_clip_event *ce, vmo_event *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->struct_size = sizeof(*ev);
+    ev->kind = ce->kind;
+    ev->flags = ce->flags;
+    ev->zone = ce->zone;
+    ev->clip = ev->end_clip = ev->peak_clip = run->an->clip_base + run->clip;
+    ev->start = ce->start;
+    ev->end = ce->end;
+    ev->clip_start = VMO_MAX(0.0, ce->start - run->an->cfg.settings.pre_roll);
+    ev->clip_end = ce->end + run->an->cfg.settings.post_roll;
+    ev->wall_start = run->wall_start + ce->start;
+    ev->wall_end = run->wall_start + ce->end;
+    ev->peak = ce->peak;
+    ev->mean = ce->nframes ? ce->sum / (double)ce->nframes : 0;
+    ev->keyframe = ce->keyframe;
+    ev->clip_keyframe = ce->keyframe_pre;
+    ev->peak_time = ce->peak_t;
+    ev->source_count = 1;
+    ev->start_frame = ce->start_frame;
+    ev->end_frame = ce->end_frame;
+}
+
+static int on_live_event(void *user, int what, const vmo_clip_event *ce)
+{
+    vmo_run *run = user;
+    if (!run->an->event_fn || run->cancelled)
+        return 0;
+    vmo_event ev;
+    clip_event_to_public(run, ce, &ev);
+    cb_enter(run->an);
+    int rc = run->an->event_fn(run->an->event_user, what, &ev);
+    cb_leave(run->an);
+    return rc;
+}
+
+static int report_frame(vmo_run *run, const vmo_scored_frame *f)
+{
+    vmo_analyzer *an = run->an;
+    vmo_frame_report rep;
+    memset(&rep, 0, sizeof(rep));
+    rep.struct_size = sizeof(rep);
+    rep.flags = f->flags;
+    rep.clip = an->clip_base + run->clip;
+    rep.zone_count = f->zone_count;
+    rep.index = f->index;
+    rep.t = f->t;
+    rep.wall = run->wall_start + f->t;
+    rep.changed = f->changed;
+    rep.mad = f->mad;
+    if (f->plane) {
+        rep.plane = f->plane->data;
+        rep.plane_width = f->plane->width;
+        rep.plane_height = f->plane->height;
+        rep.plane_stride = f->plane->stride;
+    }
+    cb_enter(an);
+    int rc = an->frame_fn(an->frame_user, &rep);
+    cb_leave(an);
+    return rc;
+}
+
+static int on_scored(void *user, const vmo_scored_frame *f)
+{
+    vmo_run *run = user;
+    vmo_clip_data *clip = run_clip(run);
+    int cancel = vmo_detector_push(&run->det, f) && !run->cancelled;
+    if (run->an->cfg.settings.frames &&
+        vmo_clip_add_frame(clip, f->t, (uint8_t)f->flags, f->zone_count, f->changed,
+                           f->mad) != VMO_OK)
+        run->failed = 1;
+    /* After a cancel, frames still waiting for their future reach the events and series
+     * (the partial result stays whole), but the caller hears nothing more. */
+    if (run->an->frame_fn && !run->cancelled && report_frame(run, f))
+        cancel = 1;
+    if (cancel)
+        run->cancelled = 1;
+    return cancel;
+}
+
+static int run_begin(vmo_run *run, vmo_analyzer *an, vmo_result *res, const char *path,
+                     const char *codec, int clip_count)
+{
+    memset(run, 0, sizeof(*run));
+    run->an = an;
+    run->res = res;
+    run->clip_count = clip_count;
+    run->wall_start = NAN;
+    vmo_clip_data *clip = vmo_result_add_clip(res, path, codec);
+    if (!clip)
+        return vmo_err_set(&an->err, VMO_ERR_NO_MEMORY, "out of memory");
+    run->clip = res->nclips - 1;
+    return VMO_OK;
+}
+
+/* Starts scoring once the nominal frame rate is known. */
+static int run_start_scoring(vmo_run *run, double fps)
+{
+    vmo_analyzer *an = run->an;
+    const vmo_settings *s = &an->cfg.settings;
+    double rate = fps > 0 ? fps : 25.0;
+    if (s->fps > 0 && s->fps < rate)
+        rate = s->fps;
+    vmo_clip_data *clip = run_clip(run);
+    clip->frame_dur = 1.0 / rate;
+    clip->info.fps = fps;
+    int rc = vmo_scorer_create(&run->scorer, s, &an->cfg.zones, rate, an->cpu, on_scored, run,
+                               &an->err);
+    if (rc != VMO_OK)
+        return rc;
+    uint64_t area[VMO_MAX_ZONES] = { 0 };
+    vmo_detector_init(&run->det, s, an->zone_count, area, clip->frame_dur, on_live_event, run);
+    run->have_det = 1;
+    return VMO_OK;
+}
+
+/* fps cap: analyse a frame when it is due, so skipped frames spread evenly. */
+static int run_frame_due(vmo_run *run, double t)
+{
+    const double cap = run->an->cfg.settings.fps;
+    if (!(cap > 0))
+        return 1;
+    if (t + 1e-6 < run->next_due)
+        return 0;
+    run->next_due += 1.0 / cap;
+    if (run->next_due < t)
+        run->next_due = t + 1.0 / cap; /* resynchronise after a gap */
+    return 1;
+}
+
+/* Scores one prepared plane: the caller fills it between the two calls. */
+static int run_plane_begin(vmo_run *run, int w, int h, vmo_plane **plane)
+{
+    int rc = vmo_scorer_begin(run->scorer, w, h, plane, &run->an->err);
+    if (rc != VMO_OK)
+        return rc;
+    const vmo_zone_map *map = vmo_scorer_zone_map(run->scorer);
+    vmo_detector_set_areas(&run->det, map->zone_count, map->zone_area);
+    vmo_clip_data *clip = run_clip(run);
+    if (clip->info.analysis_width && (clip->info.analysis_width != w ||
+                                      clip->info.analysis_height != h))
+        clip->info.flags |= VMO_CLIP_RESIZED;
+    if (!clip->info.analysis_width) {
+        clip->info.analysis_width = w;
+        clip->info.analysis_height = h;
+    }
+    return VMO_OK;
+}
+
+static int run_plane_end(vmo_run *run, int64_t index, double t, uint32_t flags)
+{
+    vmo_clip_data *clip = run_clip(run);
+    if (run->analysed == 0)
+        clip->first_t = t;
+    run->analysed++;
+    int rc = vmo_scorer_end(run->scorer, index, t, flags, &run->an->err);
+    if (rc == VMO_ERR_CANCELLED)
+        run->cancelled = 1;
+    return rc;
+}
+
+/* Ends the clip: flushes scores and events into the result. */
+static int run_finish(vmo_run *run)
+{
+    int rc = VMO_OK;
+    vmo_clip_data *clip = run_clip(run);
+    if (run->scorer && vmo_scorer_flush(run->scorer, &run->an->err) == VMO_ERR_CANCELLED)
+        run->cancelled = 1;
+    if (run->have_det) {
+        if (vmo_detector_finish(&run->det))
+            run->cancelled = 1;
+        if (run->det.failed)
+            run->failed = 1;
+        clip->events = vmo_detector_take_events(&run->det, &clip->nevents);
+    }
+    clip->info.analysed = run->analysed;
+    if (run->cancelled)
+        clip->info.flags |= VMO_CLIP_CANCELLED;
+    if (run->failed)
+        rc = vmo_err_set(&run->an->err, VMO_ERR_NO_MEMORY, "out of memory storing results");
+    return rc;
+}
+
+static void run_free(vmo_run *run)
+{
+    vmo_scorer_destroy(&run->scorer);
+    if (run->have_det)
+        vmo_detector_free(&run->det);
+    run->have_det = 0;
+}
+
+static int zone_names_result(vmo_analyzer *an, vmo_result **res)
+{
+    int rc = vmo_result_new(res, &an->cfg.settings, &an->cfg.zones, an->zone_count,
+                            an->zone_names);
+    if (rc != VMO_OK)
+        return vmo_err_set(&an->err, rc, "out of memory");
+    return VMO_OK;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Scanning decoded clips
+ * ---------------------------------------------------------------------------------------- */
+
+static void clip_set_media_info(vmo_run *run, const vmo_media_info *mi, const char *path)
+{
+    vmo_clip_data *clip = run_clip(run);
+    clip->info.width = mi->width;
+    clip->info.height = mi->height;
+    clip->info.rotation = mi->rotation;
+    clip->info.fps = mi->fps;
+    clip->info.size_bytes = mi->size_bytes;
+    double wall = NAN;
+    if (!isnan(run->an->wall_override)) {
+        wall = run->an->wall_override;
+        clip->info.wall_source = VMO_WALL_CALLER;
+    } else if (!isnan(mi->creation_time)) {
+        wall = mi->creation_time;
+        clip->info.wall_source = VMO_WALL_TAG;
+    } else if (path && vmo_time_from_filename(path, &wall) == VMO_OK) {
+        clip->info.wall_source = VMO_WALL_FILENAME;
+    } else {
+        wall = NAN;
+    }
+    clip->info.wall_start = wall;
+    run->wall_start = wall;
+}
+
+static void maybe_progress(vmo_run *run, int64_t done, int64_t total)
+{
+    vmo_analyzer *an = run->an;
+    if (!an->progress_fn)
+        return;
+    double now = vmo_now();
+    if (now - an->last_progress < 0.25 && done > 0)
+        return;
+    an->last_progress = now;
+    cb_enter(an);
+    if (an->progress_fn(an->progress_user, an->clip_base + run->clip, run->clip_count, done,
+                        total))
+        run->cancelled = 1;
+    cb_leave(an);
+}
+
+/* Decodes and analyses every frame of dec into run's clip. */
+static int run_decode_loop(vmo_run *run, vmo_decoder *dec, vmo_preparer *prep)
+{
+    vmo_analyzer *an = run->an;
+    const vmo_media_info *mi = vmo_decoder_info(dec);
+    vmo_clip_data *clip = run_clip(run);
+    int64_t total = mi->nb_frames > 0 ? mi->nb_frames : (int64_t)(mi->duration * mi->fps);
+    double last_t = 0, prev_t = NAN;
+    int64_t frames = 0;
+    int rc;
+    vmo_decoded_frame df;
+    while (!run->cancelled && !run->failed) {
+        if (cancel_requested(an)) {
+            run->cancelled = 1;
+            break;
+        }
+        rc = vmo_decoder_next(dec, &df, &an->err);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            if (frames == 0)
+                return rc;
+            /* Decoding broke down after some frames: keep them, say so. */
+            vmo_clip_set_error(clip, rc, an->err.msg);
+            clip->info.flags |= VMO_CLIP_DAMAGED;
+            break;
+        }
+        frames++;
+        if (!isnan(prev_t) && df.t > prev_t)
+            clip->frame_dur = df.t - prev_t;
+        prev_t = last_t = df.t;
+        if (df.key)
+            vmo_detector_keyframe(&run->det, df.t);
+        if (!run_frame_due(run, df.t))
+            continue;
+        int w, h;
+        vmo_analysis_size(df.frame->width, df.frame->height, (int)an->cfg.settings.width, &w,
+                          &h);
+        vmo_plane *plane;
+        rc = run_plane_begin(run, w, h, &plane);
+        if (rc == VMO_OK)
+            rc = vmo_preparer_run(prep, df.frame, plane, &an->err);
+        if (rc == VMO_OK)
+            rc = run_plane_end(run, df.index, df.t, df.key ? VMO_FRAME_KEY : 0);
+        if (rc == VMO_ERR_CANCELLED)
+            break;
+        if (rc != VMO_OK)
+            return rc;
+        maybe_progress(run, frames, total);
+    }
+    clip->info.frames = frames;
+    clip->info.duration = frames ? last_t - clip->first_t + clip->frame_dur : 0;
+    if (vmo_decoder_truncated(dec)) {
+        clip->info.flags |= VMO_CLIP_TRUNCATED;
+        if (clip->info.status == VMO_OK)
+            vmo_clip_set_error(clip, VMO_ERR_TRUNCATED,
+                               "the file ends early: frames up to the cut were analysed");
+    }
+    if (vmo_decoder_errors(dec) > 0)
+        clip->info.flags |= VMO_CLIP_DAMAGED;
+    if (frames == 0)
+        return vmo_err_set(&an->err, VMO_ERR_DECODE, "no video frame could be decoded");
+    return VMO_OK;
+}
+
+static int scan_decoder(vmo_analyzer *an, vmo_decoder *dec, const char *name, vmo_result **out)
+{
+    vmo_result *res = NULL;
+    vmo_preparer *prep = NULL;
+    vmo_run run;
+    int rc = zone_names_result(an, &res);
+    if (rc != VMO_OK)
+        return rc;
+    const vmo_media_info *mi = vmo_decoder_info(dec);
+    rc = run_begin(&run, an, res, name, mi->codec, an->clip_total);
+    if (rc == VMO_OK)
+        rc = vmo_preparer_create(&prep) == VMO_OK
+                 ? VMO_OK
+                 : vmo_err_set(&an->err, VMO_ERR_NO_MEMORY, "out of memory");
+    if (rc == VMO_OK) {
+        clip_set_media_info(&run, mi, name);
+        rc = run_start_scoring(&run, mi->fps);
+    }
+    if (rc == VMO_OK)
+        rc = run_decode_loop(&run, dec, prep);
+    if (rc == VMO_OK)
+        rc = run_finish(&run);
+    if (rc == VMO_OK)
+        rc = vmo_result_finalize(res) == VMO_OK
+                 ? VMO_OK
+                 : vmo_err_set(&an->err, VMO_ERR_NO_MEMORY, "out of memory");
+    int cancelled = run.cancelled;
+    run_free(&run);
+    vmo_preparer_destroy(&prep);
+    if (rc != VMO_OK) {
+        vmo_result_destroy(&res);
+        return rc;
+    }
+    *out = res;
+    if (cancelled)
+        return vmo_err_set(&an->err, VMO_ERR_CANCELLED, "the scan was cancelled");
+    return VMO_OK;
+}
+
+static void decoder_opts(const vmo_analyzer *an, vmo_decoder_opts *o)
+{
+    o->stream_index = (int)an->cfg.settings.stream;
+    o->threads = (int)an->cfg.settings.threads;
+    o->skip = VMO_SKIP_NONE;
+}
+
+int vmo_analyzer_scan_file(vmo_analyzer *an, const char *path, vmo_result **out)
+{
+    if (out)
+        *out = NULL;
+    if (!an || !path || !out)
+        return VMO_ERR_INVALID_ARG;
+    if (an->pushing)
+        return vmo_err_set(&an->err, VMO_ERR_STATE, "a pushed stream is open: finish it first");
+    vmo_err_clear(&an->err);
+    if (!an->cb_lock)
+        atomic_store(an->cancel_src, 0);
+    vmo_decoder_opts opts;
+    decoder_opts(an, &opts);
+    vmo_decoder *dec = NULL;
+    int rc = vmo_decoder_open_file(&dec, path, &opts, &an->err);
+    if (rc != VMO_OK)
+        return rc;
+    rc = scan_decoder(an, dec, path, out);
+    vmo_decoder_close(&dec);
+    return rc;
+}
+
+int vmo_analyzer_scan_io(vmo_analyzer *an, const vmo_io *io, const char *name,
+                         vmo_result **out)
+{
+    if (out)
+        *out = NULL;
+    if (!an || !io || !io->read || !out)
+        return VMO_ERR_INVALID_ARG;
+    if (an->pushing)
+        return vmo_err_set(&an->err, VMO_ERR_STATE, "a pushed stream is open: finish it first");
+    vmo_err_clear(&an->err);
+    atomic_store(an->cancel_src, 0);
+    vmo_decoder_opts opts;
+    decoder_opts(an, &opts);
+    vmo_decoder *dec = NULL;
+    int rc = vmo_decoder_open_io(&dec, io, &opts, &an->err);
+    if (rc != VMO_OK)
+        return rc;
+    rc = scan_decoder(an, dec, name ? name : "", out);
+    vmo_decoder_close(&dec);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Push API
+ * ---------------------------------------------------------------------------------------- */
+
+static int push_validate(vmo_analyzer *an, const vmo_frame *f)
+{
+    if (f->struct_size < offsetof(vmo_frame, flags) + sizeof(f->flags))
+        return vmo_err_set(&an->err, VMO_ERR_INVALID_ARG, "vmo_frame.struct_size too small");
+    if (!f->luma || f->width <= 0 || f->height <= 0 || f->stride < f->width)
+        return vmo_err_set(&an->err, VMO_ERR_INVALID_ARG,
+                           "frame needs a luma plane, width > 0, height > 0, stride >= width");
+    if (f->width > 16384 || f->height > 16384)
+        return vmo_err_set(&an->err, VMO_ERR_LIMIT, "frame of %dx%d is too large", f->width,
+                           f->height);
+    if ((f->time_base_num == 0) != (f->time_base_den == 0) || f->time_base_num < 0 ||
+        f->time_base_den < 0)
+        return vmo_err_set(&an->err, VMO_ERR_INVALID_ARG, "invalid time base %d/%d",
+                           f->time_base_num, f->time_base_den);
+    if (an->pushing && an->push_count > 0 && f->pts <= an->push_last_pts)
+        return vmo_err_set(&an->err, VMO_ERR_INVALID_ARG,
+                           "pts must increase (got %lld after %lld)", (long long)f->pts,
+                           (long long)an->push_last_pts);
+    return VMO_OK;
+}
+
+static int push_open(vmo_analyzer *an, const vmo_frame *f)
+{
+    vmo_result *res = NULL;
+    int rc = zone_names_result(an, &res);
+    if (rc != VMO_OK)
+        return rc;
+    rc = run_begin(&an->push, an, res, "", "", 1);
+    if (rc != VMO_OK) {
+        vmo_result_destroy(&res);
+        return rc;
+    }
+    an->push_tb = f->time_base_num ? (double)f->time_base_num / f->time_base_den : 1e-6;
+    an->push_first_pts = f->pts;
+    an->push_count = 0;
+    an->pushing = 1;
+    atomic_store(an->cancel_src, 0);
+    return VMO_OK;
+}
+
+/* Prepares and scores one pushed frame (the scorer exists). */
+static int push_score(vmo_analyzer *an, const uint8_t *luma, int stride, int fw, int fh,
+                      int64_t index, double t, uint32_t flags)
+{
+    vmo_run *run = &an->push;
+    int w, h;
+    vmo_analysis_size(fw, fh, (int)an->cfg.settings.width, &w, &h);
+    vmo_plane *plane;
+    int rc = run_plane_begin(run, w, h, &plane);
+    if (rc == VMO_OK)
+        rc = vmo_prepare_luma8(luma, stride, fw, fh, plane);
+    if (rc == VMO_OK)
+        rc = run_plane_end(run, index, t, flags);
+    return rc;
+}
+
+/* The frame rate sets the long baseline in frames: it is estimated from the first two
+ * pushed frames, so the first one waits in push_first. */
+static int push_start_scoring(vmo_analyzer *an, double second_t)
+{
+    double fps = second_t > an->push_first_t ? 1.0 / (second_t - an->push_first_t) : 25.0;
+    int rc = run_start_scoring(&an->push, fps);
+    if (rc != VMO_OK)
+        return rc;
+    if (an->push_first_flags & VMO_FRAME_KEY)
+        vmo_detector_keyframe(&an->push.det, an->push_first_t);
+    const vmo_plane *p = &an->push_first;
+    return push_score(an, p->data, p->stride, p->width, p->height, 0, an->push_first_t,
+                      an->push_first_flags);
+}
+
+int vmo_analyzer_push_frame(vmo_analyzer *an, const vmo_frame *frame)
+{
+    if (!an || !frame)
+        return VMO_ERR_INVALID_ARG;
+    vmo_err_clear(&an->err);
+    int rc = push_validate(an, frame);
+    if (rc != VMO_OK)
+        return rc;
+    if (!an->pushing && (rc = push_open(an, frame)) != VMO_OK)
+        return rc;
+    if (cancel_requested(an))
+        return vmo_err_set(&an->err, VMO_ERR_CANCELLED, "cancelled");
+    vmo_run *run = &an->push;
+    double t = (double)(frame->pts - an->push_first_pts) * an->push_tb;
+    uint32_t flags = frame->flags & VMO_FRAME_KEY;
+    int64_t index = an->push_count;
+    an->push_last_pts = frame->pts;
+    an->push_count++;
+    vmo_clip_data *clip = run_clip(run);
+    clip->info.frames = an->push_count;
+    clip->info.duration = t + clip->frame_dur;
+    if (!clip->info.width) {
+        clip->info.width = frame->width;
+        clip->info.height = frame->height;
+    }
+    if (index > 0 && !run->scorer && (rc = push_start_scoring(an, t)) != VMO_OK)
+        return rc;
+    if (flags & VMO_FRAME_KEY && run->have_det)
+        vmo_detector_keyframe(&run->det, t);
+    if (!run_frame_due(run, t))
+        return VMO_OK;
+    if (index == 0) {
+        /* Hold the first frame until the second gives the frame rate. */
+        vmo_plane_free(&an->push_first);
+        if (vmo_plane_alloc(&an->push_first, frame->width, frame->height) != VMO_OK)
+            return vmo_err_set(&an->err, VMO_ERR_NO_MEMORY, "out of memory");
+        for (int y = 0; y < frame->height; y++)
+            memcpy(an->push_first.data + (ptrdiff_t)y * an->push_first.stride,
+                   frame->luma + (ptrdiff_t)y * frame->stride, (size_t)frame->width);
+        an->push_first_t = t;
+        an->push_first_flags = flags;
+        return VMO_OK;
+    }
+    rc = push_score(an, frame->luma, frame->stride, frame->width, frame->height, index, t,
+                    flags);
+    if (rc == VMO_ERR_CANCELLED)
+        return vmo_err_set(&an->err, rc, "cancelled by a callback");
+    return rc;
+}
+
+int vmo_analyzer_push_finish(vmo_analyzer *an, const char *name, double wall_start,
+                             vmo_result **out)
+{
+    if (out)
+        *out = NULL;
+    if (!an || !out)
+        return VMO_ERR_INVALID_ARG;
+    if (!an->pushing)
+        return vmo_err_set(&an->err, VMO_ERR_STATE, "no frame was pushed");
+    vmo_run *run = &an->push;
+    int rc = VMO_OK;
+    if (!run->scorer && an->push_count > 0)
+        rc = push_start_scoring(an, an->push_first_t);
+    vmo_clip_data *clip = run_clip(run);
+    if (name) {
+        char *copy = vmo_strdup(name);
+        if (copy) {
+            free(clip->path);
+            clip->path = copy;
+            clip->info.path = copy;
+        }
+    }
+    if (!isnan(wall_start)) {
+        clip->info.wall_start = wall_start;
+        clip->info.wall_source = VMO_WALL_CALLER;
+        run->wall_start = wall_start;
+    }
+    if (rc == VMO_OK)
+        rc = run_finish(run);
+    vmo_result *res = run->res;
+    if (rc == VMO_OK && vmo_result_finalize(res) != VMO_OK)
+        rc = vmo_err_set(&an->err, VMO_ERR_NO_MEMORY, "out of memory");
+    int cancelled = run->cancelled;
+    run_free(run);
+    vmo_plane_free(&an->push_first);
+    an->pushing = 0;
+    memset(run, 0, sizeof(*run));
+    if (rc != VMO_OK) {
+        vmo_result_destroy(&res);
+        return rc;
+    }
+    *out = res;
+    return cancelled ? vmo_err_set(&an->err, VMO_ERR_CANCELLED, "cancelled") : VMO_OK;
+}

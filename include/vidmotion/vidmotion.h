@@ -297,7 +297,9 @@ typedef struct vmo_event {
     double wall_end;     /* POSIX seconds of `end` */
     double peak;         /* highest changed fraction (0..1) inside the event */
     double mean;         /* mean changed fraction over the event's frames */
-    double keyframe;     /* seconds in `clip` of the keyframe at or before `clip_start` */
+    double keyframe;     /* seconds in `clip` of the keyframe at or before `start`, NaN if
+                            unknown (push API without VMO_FRAME_KEY) */
+    double clip_keyframe; /* keyframe at or before `clip_start`: where a stream copy starts */
     double peak_time;    /* seconds in the clip holding the peak (`peak_clip`) */
     int32_t peak_clip;
     int32_t source_count; /* number of clips the event spans (vmo_result_event_source) */
@@ -427,6 +429,86 @@ VMO_API int vmo_analyzer_push_frame(vmo_analyzer *an, const vmo_frame *frame);
  * `wall_start` is its wall-clock start in POSIX seconds or NaN. */
 VMO_API int vmo_analyzer_push_finish(vmo_analyzer *an, const char *name, double wall_start,
                                      vmo_result **out);
+
+/* ------------------------------------------------------------------------------------------
+ * Requests: a set of clips (a camera's archive), an optional time window, merged events
+ * ---------------------------------------------------------------------------------------- */
+typedef struct vmo_request vmo_request;
+
+VMO_API int vmo_request_create(vmo_request **out);
+VMO_API void vmo_request_destroy(vmo_request **rq);
+/* Detail of the last error on this request; "" if none. Valid until the next call on it. */
+VMO_API const char *vmo_request_last_error(const vmo_request *rq);
+/* Adds a clip. wall_start: the clip's wall-clock start in POSIX seconds, or NaN to take it
+ * from its creation_time tag, else from a timestamp in its file name. */
+VMO_API int vmo_request_add_clip(vmo_request *rq, const char *path, double wall_start);
+
+/* Runs the request with the analyzer's settings and zones. Clips are analysed in parallel
+ * (OpenMP; the "jobs" option), and the result lists every clip in the order added, each
+ * with its own status: a clip that fails to decode does not fail the request. Events of
+ * contiguous clips (by wall-clock time) that cross the boundary are merged into one.
+ * Callbacks are never called concurrently, but may run on worker threads; their `clip`
+ * is the clip's index in the request. Returns VMO_ERR_CANCELLED (with the partial
+ * result) when cancelled. */
+VMO_API int vmo_analyzer_run_request(vmo_analyzer *an, const vmo_request *rq,
+                                     vmo_result **out);
+
+/* ------------------------------------------------------------------------------------------
+ * Export: cut events out of their clips without re-encoding, with a verifiable manifest
+ * ---------------------------------------------------------------------------------------- */
+typedef struct vmo_export vmo_export;
+
+/* Options by name (vmo_export_set_string / _int):
+ *   "dir"        output folder (must exist)                                  required
+ *   "format"     "mp4" (default) or "mkv"
+ *   "mode"       "copy" (default): packets copied from the keyframe at or before the padded
+ *                start; "precise": frame-exact, only the partial GOP at the head re-encoded;
+ *                "reencode": everything re-encoded
+ *   "redact"     "none" (default), "black" or "pixelate": privacy masks (exclude zones of
+ *                the result) blanked in the output; forces a re-encode of the video
+ *   "case"       a case reference recorded in the manifest
+ *   "manifest"   manifest path (default DIR/manifest.json)
+ *   "overwrite"  1 to replace existing outputs (default 0: VMO_ERR_EXISTS)
+ *   "thumbnails" 1 to also write one PNG per segment at its peak (default 0)
+ * Outputs are written under a temporary name and renamed when complete; after a failure no
+ * partial output remains. */
+VMO_API int vmo_export_create(vmo_export **out);
+VMO_API void vmo_export_destroy(vmo_export **ex);
+VMO_API const char *vmo_export_last_error(const vmo_export *ex);
+VMO_API int vmo_export_set_string(vmo_export *ex, const char *name, const char *value);
+VMO_API int vmo_export_set_int(vmo_export *ex, const char *name, int64_t value);
+
+/* Exports every motion event of `res` (one output per event, an event spanning contiguous
+ * clips becomes one output) and writes the manifest. */
+VMO_API int vmo_export_run(vmo_export *ex, const vmo_result *res);
+/* Writes only the PNG thumbnails (one per motion event, at its peak): a preview before
+ * anything is shared. */
+VMO_API int vmo_export_thumbnails(vmo_export *ex, const vmo_result *res);
+
+typedef struct vmo_export_output_info {
+    uint32_t struct_size;
+    int32_t event;          /* index of the event in the result */
+    const char *path;       /* owned by the export handle */
+    const char *sha256;     /* 64 hex digits */
+    const char *thumbnail;  /* PNG path or NULL */
+    int64_t size_bytes;
+    double duration;        /* seconds */
+    double wall_start;      /* POSIX seconds of its first frame, NaN if unknown */
+    double wall_end;
+    int32_t reencoded;      /* 1 when the video was (partly) re-encoded */
+    int32_t reserved0;
+} vmo_export_output_info;
+/* Outputs of the last run (valid until the next run or destroy). */
+VMO_API int vmo_export_output_count(const vmo_export *ex);
+VMO_API int vmo_export_output(const vmo_export *ex, int index, vmo_export_output_info *out);
+/* Path of the manifest written by the last run; NULL before. */
+VMO_API const char *vmo_export_manifest_path(const vmo_export *ex);
+
+/* Hashes every file a manifest lists again. VMO_OK when all match; VMO_ERR_MISMATCH when a
+ * size or hash differs or a file is missing; VMO_ERR_BAD_MANIFEST; VMO_ERR_NOT_FOUND.
+ * *report (may be NULL) receives one line per file ("ok PATH" / "MISMATCH PATH: ..."),
+ * released with vmo_free(). */
+VMO_API int vmo_verify_manifest(const char *path, char **report);
 
 /* ------------------------------------------------------------------------------------------
  * JSON

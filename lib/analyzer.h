@@ -1,0 +1,64 @@
+/* The analyzer handle's internals, shared with request.c (which runs one worker analyzer
+ * per thread). */
+#ifndef VMO_ANALYZER_H
+#define VMO_ANALYZER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "config.h"
+#include "events.h"
+#include "prepare.h"
+#include "result.h"
+#include "score.h"
+
+/* State of one clip being analysed (a scanned file, or the pushed stream). */
+typedef struct vmo_run {
+    struct vmo_analyzer *an;
+    vmo_result *res;
+    int clip;              /* index in res */
+    int clip_count;        /* clips in this scan or request (progress) */
+    vmo_scorer *scorer;
+    vmo_detector det;
+    int have_det;
+    double wall_start;     /* NaN when unknown */
+    double next_due;       /* fps cap: clip time at which the next frame is due */
+    int64_t analysed;
+    int cancelled;
+    int failed;            /* out of memory while storing results */
+} vmo_run;
+
+struct vmo_analyzer {
+    vmo_config cfg;        /* private copy: settings and zones */
+    int zone_count;
+    const char *zone_names[VMO_MAX_ZONES];
+    unsigned cpu;
+    vmo_errbuf err;
+    atomic_int cancel;
+    atomic_int *cancel_src;   /* the flag scans watch: &cancel, or the parent's in a request */
+    pthread_mutex_t *cb_lock; /* serializes callbacks of request workers; NULL otherwise */
+    int clip_base;            /* index of the scanned clip in the request (reports) */
+    int clip_total;           /* clips in the request (progress), 1 for a scan */
+    double wall_override;     /* wall-clock start given by the caller, NaN if none */
+    vmo_frame_fn frame_fn;
+    void *frame_user;
+    vmo_event_fn event_fn;
+    void *event_user;
+    vmo_progress_fn progress_fn;
+    void *progress_user;
+    double last_progress;
+    /* push API */
+    vmo_run push;
+    int pushing;
+    int64_t push_first_pts, push_last_pts, push_count;
+    double push_tb;
+    vmo_plane push_first;  /* the first pushed frame, held until the frame rate is known */
+    double push_first_t;
+    uint32_t push_first_flags;
+};
+
+/* Worker analyzer for a request: same settings, zones and callbacks as `parent`. */
+int vmo_analyzer_worker(vmo_analyzer *parent, pthread_mutex_t *cb_lock, int clip_base,
+                        double wall_override, vmo_analyzer **out);
+
+#endif
