@@ -1,0 +1,124 @@
+/* vidmotion scan FILE...: motion per zone and motion segments of one or more clips. */
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static vmo_analyzer *interrupt_target;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    /* Only sets a flag (async-signal-safe); the scan stops at its next frame and the
+     * partial result is printed. */
+    if (interrupt_target)
+        vmo_analyzer_cancel(interrupt_target);
+}
+
+static void usage(FILE *out)
+{
+    fputs("usage: vidmotion scan [options] FILE...\n"
+          "Decodes each clip, measures motion inside the zones and prints the motion\n"
+          "segments (a table, or the JSON contract with --json).\n\n"
+          "Output:\n"
+          "  --json             print the result as JSON (docs/json.md)\n"
+          "  --frames           with --json: also every analysed frame's scores\n"
+          "  -q, --quiet        no progress line\n"
+          "  -h, --help         this help\n",
+          out);
+    cli_common_help(out);
+}
+
+static const struct option long_options[] = {
+    { "zone", required_argument, 0, 0 },    { "zones", required_argument, 0, 0 },
+    { "mask", required_argument, 0, 0 },    { "width", required_argument, 0, 0 },
+    { "threshold", required_argument, 0, 0 }, { "fps", required_argument, 0, 0 },
+    { "threads", required_argument, 0, 0 }, { "jobs", required_argument, 0, 0 },
+    { "stream", required_argument, 0, 0 },  { "set", required_argument, 0, 0 },
+    { "json", no_argument, 0, 'j' },        { "frames", no_argument, 0, 'F' },
+    { "quiet", no_argument, 0, 'q' },       { "help", no_argument, 0, 'h' },
+    { 0, 0, 0, 0 },
+};
+
+static int parse(cli_common *c, int argc, char **argv)
+{
+    int opt, index;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "qh", long_options, &index)) != -1) {
+        switch (opt) {
+        case 0:
+            if (cli_common_option(c, long_options[index].name, optarg) < 0)
+                return CLI_USAGE;
+            break;
+        case 'j': c->json = 1; break;
+        case 'F': c->frames = 1; break;
+        case 'q': c->quiet = 1; break;
+        case 'h': usage(stdout); return -1;
+        default: usage(stderr); return CLI_USAGE;
+        }
+    }
+    c->files = calloc((size_t)(argc - optind + 1), sizeof(char *));
+    for (int i = optind; c->files && i < argc; i++)
+        c->files[c->nfiles++] = argv[i];
+    if (c->nfiles == 0) {
+        cli_error("scan: no input file (try 'vidmotion scan --help')");
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+    cli_common c;
+    if (cli_common_init(&c))
+        return CLI_INPUT_ERROR;
+    int rc = parse(&c, argc, argv);
+    if (rc != CLI_OK) {
+        cli_common_free(&c);
+        return rc < 0 ? CLI_OK : rc;
+    }
+    if (c.frames)
+        vmo_config_set_int(c.cfg, "frames", 1);
+    vmo_analyzer *an = NULL;
+    vmo_request *rq = NULL;
+    vmo_result *res = NULL;
+    int status = vmo_analyzer_create(c.cfg, &an);
+    if (status == VMO_OK)
+        status = vmo_request_create(&rq);
+    for (int i = 0; status == VMO_OK && i < c.nfiles; i++)
+        status = vmo_request_add_clip(rq, c.files[i], NAN);
+    if (status != VMO_OK) {
+        cli_error("%s", an ? vmo_analyzer_last_error(an) : vmo_strerror(status));
+        rc = CLI_USAGE;
+        goto done;
+    }
+    interrupt_target = an;
+    signal(SIGINT, on_interrupt);
+    status = vmo_analyzer_run_request(an, rq, &res);
+    signal(SIGINT, SIG_DFL);
+    interrupt_target = NULL;
+    if (!res) {
+        cli_error("%s", vmo_analyzer_last_error(an));
+        rc = CLI_INPUT_ERROR;
+        goto done;
+    }
+    if (c.json) {
+        if (cli_print_json(stdout, res, c.frames))
+            rc = CLI_OUTPUT_ERROR;
+    } else {
+        cli_print_table(stdout, res);
+    }
+    if (rc == CLI_OK)
+        rc = status == VMO_ERR_CANCELLED ? CLI_INTERRUPTED : cli_result_exit(res);
+    if (fflush(stdout) != 0)
+        rc = CLI_OUTPUT_ERROR;
+done:
+    vmo_result_destroy(&res);
+    vmo_request_destroy(&rq);
+    vmo_analyzer_destroy(&an);
+    cli_common_free(&c);
+    return rc;
+}
