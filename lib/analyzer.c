@@ -37,25 +37,30 @@ int vmo_analyzer_create(const vmo_config *cfg, vmo_analyzer **out)
     an->cpu = vmo_cpu_effective();
     an->cancel_src = &an->cancel;
     an->wall_override = NAN;
+    an->wall_source = VMO_WALL_CALLER;
+    an->range_from = an->range_to = NAN;
     an->clip_total = 1;
     vmo_log_init_ffmpeg();
     *out = an;
     return VMO_OK;
 }
 
-int vmo_analyzer_worker(vmo_analyzer *parent, pthread_mutex_t *cb_lock, int clip_base,
-                        double wall_override, vmo_analyzer **out)
+int vmo_analyzer_worker(vmo_analyzer *parent, const vmo_config *cfg, pthread_mutex_t *cb_lock,
+                        const vmo_worker_plan *plan, vmo_analyzer **out)
 {
-    int rc = vmo_analyzer_create(&parent->cfg, out);
+    int rc = vmo_analyzer_create(cfg, out);
     if (rc != VMO_OK)
         return rc;
     vmo_analyzer *an = *out;
     an->cpu = parent->cpu;
     an->cancel_src = parent->cancel_src;
     an->cb_lock = cb_lock;
-    an->clip_base = clip_base;
+    an->clip_base = plan->clip_base;
     an->clip_total = parent->clip_total;
-    an->wall_override = wall_override;
+    an->wall_override = plan->wall_override;
+    an->wall_source = plan->wall_source;
+    an->range_from = plan->range_from;
+    an->range_to = plan->range_to;
     an->frame_fn = parent->frame_fn;
     an->frame_user = parent->frame_user;
     an->event_fn = parent->event_fn;
@@ -359,7 +364,7 @@ static void clip_set_media_info(vmo_run *run, const vmo_media_info *mi, const ch
     double wall = NAN;
     if (!isnan(run->an->wall_override)) {
         wall = run->an->wall_override;
-        clip->info.wall_source = VMO_WALL_CALLER;
+        clip->info.wall_source = run->an->wall_source;
     } else if (!isnan(mi->creation_time)) {
         wall = mi->creation_time;
         clip->info.wall_source = VMO_WALL_TAG;
@@ -388,7 +393,30 @@ static void maybe_progress(vmo_run *run, int64_t done, int64_t total)
     cb_leave(an);
 }
 
-/* Decodes and analyses every frame of dec into run's clip. */
+/* A request's window: start at the keyframe before the range (the long baseline needs
+ * frames before it too) and stop after it. */
+static int run_seek_range(vmo_run *run, vmo_decoder *dec)
+{
+    vmo_analyzer *an = run->an;
+    const double margin = an->cfg.settings.long_baseline;
+    if (isnan(an->range_from) || an->range_from - margin <= 0)
+        return VMO_OK;
+    run->det.edge_start = 0;
+    run_clip(run)->info.flags |= VMO_CLIP_PARTIAL;
+    return vmo_decoder_seek(dec, an->range_from - margin, &an->err);
+}
+
+static int run_past_range(vmo_run *run, double t)
+{
+    const vmo_analyzer *an = run->an;
+    if (isnan(an->range_to) || t <= an->range_to + an->cfg.settings.long_baseline)
+        return 0;
+    run->det.edge_end = 0;
+    run_clip(run)->info.flags |= VMO_CLIP_PARTIAL;
+    return 1;
+}
+
+/* Decodes and analyses every frame of dec (in the range, if any) into run's clip. */
 static int run_decode_loop(vmo_run *run, vmo_decoder *dec, vmo_preparer *prep)
 {
     vmo_analyzer *an = run->an;
@@ -397,8 +425,10 @@ static int run_decode_loop(vmo_run *run, vmo_decoder *dec, vmo_preparer *prep)
     int64_t total = mi->nb_frames > 0 ? mi->nb_frames : (int64_t)(mi->duration * mi->fps);
     double last_t = 0, prev_t = NAN;
     int64_t frames = 0;
-    int rc;
     vmo_decoded_frame df;
+    int rc = run_seek_range(run, dec);
+    if (rc != VMO_OK)
+        return rc;
     while (!run->cancelled && !run->failed) {
         if (cancel_requested(an)) {
             run->cancelled = 1;
@@ -415,6 +445,8 @@ static int run_decode_loop(vmo_run *run, vmo_decoder *dec, vmo_preparer *prep)
             clip->info.flags |= VMO_CLIP_DAMAGED;
             break;
         }
+        if (run_past_range(run, df.t))
+            break;
         frames++;
         if (!isnan(prev_t) && df.t > prev_t)
             clip->frame_dur = df.t - prev_t;
@@ -440,6 +472,11 @@ static int run_decode_loop(vmo_run *run, vmo_decoder *dec, vmo_preparer *prep)
     }
     clip->info.frames = frames;
     clip->info.duration = frames ? last_t - clip->first_t + clip->frame_dur : 0;
+    if (clip->info.flags & VMO_CLIP_PARTIAL) {
+        /* Only part was decoded: the clip still spans its declared length. */
+        clip->info.duration = VMO_MAX(mi->duration, last_t + clip->frame_dur);
+        clip->first_t = 0;
+    }
     if (vmo_decoder_truncated(dec)) {
         clip->info.flags |= VMO_CLIP_TRUNCATED;
         if (clip->info.status == VMO_OK)

@@ -40,6 +40,9 @@ struct vmo_analyzer {
     int clip_base;            /* index of the scanned clip in the request (reports) */
     int clip_total;           /* clips in the request (progress), 1 for a scan */
     double wall_override;     /* wall-clock start given by the caller, NaN if none */
+    int wall_source;          /* VMO_WALL_* of wall_override */
+    double range_from;        /* decode only this part of the clip (clip seconds), NaN: */
+    double range_to;          /* from the start / to the end */
     vmo_frame_fn frame_fn;
     void *frame_user;
     vmo_event_fn event_fn;
@@ -57,8 +60,18 @@ struct vmo_analyzer {
     uint32_t push_first_flags;
 };
 
-/* Worker analyzer for a request: same settings, zones and callbacks as `parent`. */
-int vmo_analyzer_worker(vmo_analyzer *parent, pthread_mutex_t *cb_lock, int clip_base,
-                        double wall_override, vmo_analyzer **out);
+/* A request's plan for one clip. */
+typedef struct vmo_worker_plan {
+    int clip_base;        /* the clip's index in the request */
+    double wall_override; /* NaN: from the clip */
+    int wall_source;      /* where wall_override came from (VMO_WALL_*) */
+    double range_from;    /* NaN: whole clip */
+    double range_to;
+} vmo_worker_plan;
+
+/* Worker analyzer for a request: the request's effective config, the parent's callbacks
+ * (serialized by cb_lock) and cancel flag. */
+int vmo_analyzer_worker(vmo_analyzer *parent, const vmo_config *cfg, pthread_mutex_t *cb_lock,
+                        const vmo_worker_plan *plan, vmo_analyzer **out);
 
 #endif

@@ -663,7 +663,8 @@ static void fill_info(vmo_decoder *d)
     info->duration = declared_duration(d->fmt, st, &container);
     info->nb_frames = st->nb_frames > 0 ? st->nb_frames : 0;
     info->creation_time = creation_time(d->fmt, st);
-    info->codec = d->codec->codec->name;
+    const AVCodecDescriptor *desc = avcodec_descriptor_get(st->codecpar->codec_id);
+    info->codec = d->codec ? d->codec->codec->name : desc ? desc->name : "";
     info->size_bytes = d->fmt->pb ? avio_size(d->fmt->pb) : -1;
     if (info->size_bytes < 0)
         info->size_bytes = -1;
@@ -771,6 +772,33 @@ int vmo_decoder_open_file(vmo_decoder **out, const char *path, const vmo_decoder
     }
     *out = d;
     return VMO_OK;
+}
+
+int vmo_media_probe(const char *path, int stream_index, vmo_media_info *info, vmo_errbuf *err)
+{
+    if (!path || !info)
+        return vmo_err_set(err, VMO_ERR_INVALID_ARG, "no path or output");
+    vmo_decoder *d;
+    int ret = decoder_new(&d, NULL, err);
+    if (ret < 0)
+        return ret;
+    ret = check_file(d, path, err);
+    d->path = path;
+    if (ret == VMO_OK) {
+        char *url = av_asprintf("file:%s", path);
+        ret = url ? open_input(d, url, path, err)
+                  : vmo_err_set(err, VMO_ERR_NO_MEMORY, "out of memory");
+        av_free(url);
+    }
+    if (ret == VMO_OK)
+        ret = select_stream(d, stream_index, path, err);
+    if (ret == VMO_OK) {
+        fill_info(d);
+        *info = d->info;
+    }
+    d->path = NULL;
+    vmo_decoder_close(&d);
+    return ret;
 }
 
 int vmo_decoder_open_io(vmo_decoder **out, const vmo_io *io, const vmo_decoder_opts *opts,

@@ -53,6 +53,12 @@ int vmo_decoder_open_io(vmo_decoder **out, const vmo_io *io, const vmo_decoder_o
                         vmo_errbuf *err);
 const vmo_media_info *vmo_decoder_info(const vmo_decoder *dec);
 
+/* Reads only the container header of `path` (no decoder is opened): the stream's declared
+ * duration, frame rate, size and creation_time, cheaply, for planning a request. The same
+ * errors as vmo_decoder_open_file for inputs that cannot be opened. info->codec is the
+ * codec's name, static. */
+int vmo_media_probe(const char *path, int stream_index, vmo_media_info *info, vmo_errbuf *err);
+
 /* 1: a frame is in *out. 0: end of stream (see truncated/errors; when truncated, err says
  * why). < 0: fatal error (e.g. VMO_ERR_DECODE when nothing at all decodes,
  * VMO_ERR_TRUNCATED when the data ends before the first frame, VMO_ERR_LIMIT for a frame

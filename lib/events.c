@@ -23,6 +23,7 @@ void vmo_detector_init(vmo_detector *d, const vmo_settings *s, int zone_count,
     d->live = live;
     d->live_user = live_user;
     d->first_index = -1;
+    d->edge_start = d->edge_end = 1;
     vmo_detector_set_areas(d, zone_count, area);
 }
 
@@ -177,7 +178,9 @@ static void open_event(vmo_detector *d, vmo_zone_track *tr, int kind, int zone,
     tr->n_all = n;
     tr->open = 1;
     tr->confirmed = 0;
-    if (ev->start_frame <= d->first_index + 1)
+    /* The first frame cannot score (it has no past): "at the start" means close enough to
+     * the start that the previous clip's motion may continue into it. */
+    if (d->edge_start && ev->start - d->first_t <= d->s.merge_gap)
         ev->flags |= VMO_EVENT_AT_CLIP_START;
     ev->keyframe = keyframe_before(d, ev->start);
     ev->keyframe_pre = keyframe_before(d, VMO_MAX(d->first_t, ev->start - d->s.pre_roll));
@@ -191,7 +194,7 @@ static int close_event(vmo_detector *d, vmo_zone_track *tr, int at_end)
     tr->open = 0;
     tr->after_level = d->s.end_ratio * ev->peak;
     tr->after_t = ev->end;
-    if (at_end && d->last_t - ev->end <= d->s.merge_gap)
+    if (at_end && d->edge_end && d->last_t - ev->end <= d->s.merge_gap)
         ev->flags |= VMO_EVENT_AT_CLIP_END;
     int keep = event_length(d, ev) >= d->s.min_length ||
                (ev->flags & (VMO_EVENT_AT_CLIP_START | VMO_EVENT_AT_CLIP_END));
@@ -338,17 +341,46 @@ static int grow(void **p, int *cap, int need, size_t size)
     return VMO_OK;
 }
 
-/* Pieces [a, b) of the sorted list form one event. */
-static int emit_final(final_builder *fb, const piece *pc, int a, int b)
+/* Span of a piece on the window's time axis (wall clock or clip seconds). */
+static void piece_span(const piece *p, const vmo_window *w, double *a, double *b)
+{
+    *a = w->wall ? p->wall_start : p->ev->start;
+    *b = w->wall ? p->wall_end : p->ev->end;
+}
+
+static int window_set(const vmo_window *w)
+{
+    return w && (!isnan(w->from) || !isnan(w->to));
+}
+
+/* Window bound -> seconds in the piece's clip. */
+static double window_to_clip(const vmo_finalize_clip *c, const vmo_window *w, double bound)
+{
+    return w->wall ? bound - c->wall_start : bound;
+}
+
+/* Pieces [a, b) of the sorted list form one event; the window (may be NULL) cuts it. */
+static int emit_final(final_builder *fb, const piece *pc, int a, int b, const vmo_window *w)
 {
     vmo_final_events *out = fb->out;
     const vmo_settings *s = fb->s;
+    /* The pieces inside the window, [ia, ib). */
+    int ia = a, ib = b;
+    if (window_set(w)) {
+        double lo, hi;
+        while (ia < ib && (piece_span(&pc[ia], w, &lo, &hi), !isnan(w->from) && hi < w->from))
+            ia++;
+        while (ib > ia && (piece_span(&pc[ib - 1], w, &lo, &hi), !isnan(w->to) && lo > w->to))
+            ib--;
+        if (ia == ib)
+            return VMO_OK; /* entirely outside the window */
+    }
     if (grow((void **)&out->events, &fb->cap_events, out->count + 1, sizeof(vmo_event)) ||
         grow((void **)&out->first, &fb->cap_first, out->count + 1, sizeof(int)) ||
-        grow((void **)&out->sources, &fb->cap_sources, out->nsources + (b - a),
+        grow((void **)&out->sources, &fb->cap_sources, out->nsources + (ib - ia),
              sizeof(vmo_event_source)))
         return VMO_ERR_NO_MEMORY;
-    const piece *p0 = &pc[a], *p1 = &pc[b - 1];
+    const piece *p0 = &pc[ia], *p1 = &pc[ib - 1];
     const vmo_finalize_clip *c0 = &fb->clips[p0->clip], *c1 = &fb->clips[p1->clip];
     vmo_event ev;
     memset(&ev, 0, sizeof(ev));
@@ -361,17 +393,44 @@ static int emit_final(final_builder *fb, const piece *pc, int a, int b)
     ev.end = p1->ev->end;
     ev.start_frame = p0->ev->start_frame;
     ev.end_frame = p1->ev->end_frame;
-    ev.clip_start = VMO_MAX(c0->first_t, ev.start - s->pre_roll);
-    ev.clip_end = VMO_MIN(c1->first_t + c1->duration, ev.end + s->post_roll);
     ev.wall_start = p0->wall_start;
     ev.wall_end = p1->wall_end;
-    ev.keyframe = p0->ev->keyframe;
-    ev.clip_keyframe = p0->ev->keyframe_pre;
-    ev.source_count = b - a;
+    ev.whole_start = pc[a].ev->start;
+    ev.whole_end = pc[b - 1].ev->end;
+    ev.whole_wall_start = pc[a].wall_start;
+    ev.whole_wall_end = pc[b - 1].wall_end;
+    ev.whole_clip = pc[a].clip;
+    ev.whole_end_clip = pc[b - 1].clip;
+    if (window_set(w)) {
+        double lo, hi;
+        piece_span(p0, w, &lo, &hi);
+        if (!isnan(w->from) && lo < w->from) {
+            ev.start = window_to_clip(c0, w, w->from);
+            ev.wall_start = c0->wall_start + ev.start;
+            ev.start_frame = p0->ev->start_frame +
+                             (int64_t)floor((ev.start - p0->ev->start) / c0->frame_dur + 0.5);
+            ev.flags |= VMO_EVENT_CLIPPED;
+        }
+        piece_span(p1, w, &lo, &hi);
+        if (!isnan(w->to) && hi > w->to) {
+            ev.end = window_to_clip(c1, w, w->to);
+            ev.wall_end = c1->wall_start + ev.end;
+            ev.end_frame = p1->ev->end_frame -
+                           (int64_t)floor((p1->ev->end - ev.end) / c1->frame_dur + 0.5);
+            ev.flags |= VMO_EVENT_CLIPPED;
+        }
+        if (ia > a || ib < b)
+            ev.flags |= VMO_EVENT_CLIPPED;
+    }
+    ev.clip_start = VMO_MAX(0.0, ev.start - s->pre_roll);
+    ev.clip_end = VMO_MIN(c1->duration, ev.end + s->post_roll);
+    ev.keyframe = (ev.flags & VMO_EVENT_CLIPPED) ? NAN : p0->ev->keyframe;
+    ev.clip_keyframe = (ev.flags & VMO_EVENT_CLIPPED) ? NAN : p0->ev->keyframe_pre;
+    ev.source_count = ib - ia;
     double sum = 0;
     int64_t n = 0;
     ev.peak = -1;
-    for (int i = a; i < b; i++) {
+    for (int i = ia; i < ib; i++) {
         const vmo_clip_event *ce = pc[i].ev;
         sum += ce->sum;
         n += ce->nframes;
@@ -382,21 +441,23 @@ static int emit_final(final_builder *fb, const piece *pc, int a, int b)
         }
         ev.flags |= ce->flags & VMO_EVENT_SPLIT;
         const vmo_finalize_clip *c = &fb->clips[pc[i].clip];
-        vmo_event_source src = { sizeof(src), pc[i].clip, ce->start, ce->end,
-                                 i == a ? ev.clip_start : c->first_t,
-                                 i == b - 1 ? ev.clip_end : c->first_t + c->duration };
-        out->sources[out->nsources + (i - a)] = src;
+        vmo_event_source src = { sizeof(src), pc[i].clip,
+                                 i == ia ? ev.start : ce->start,
+                                 i == ib - 1 ? ev.end : ce->end,
+                                 i == ia ? ev.clip_start : 0.0,
+                                 i == ib - 1 ? ev.clip_end : c->duration };
+        out->sources[out->nsources + (i - ia)] = src;
     }
     ev.mean = n > 0 ? sum / (double)n : 0;
     if (p0->ev->flags & VMO_EVENT_AT_CLIP_START)
         ev.flags |= VMO_EVENT_AT_CLIP_START;
     if (p1->ev->flags & VMO_EVENT_AT_CLIP_END)
         ev.flags |= VMO_EVENT_AT_CLIP_END;
-    if (b - a > 1)
+    if (ib - ia > 1)
         ev.flags |= VMO_EVENT_CROSSES_FILES;
     out->first[out->count] = out->nsources;
     out->events[out->count++] = ev;
-    out->nsources += b - a;
+    out->nsources += ib - ia;
     return VMO_OK;
 }
 
@@ -470,7 +531,6 @@ static int sort_events(vmo_final_events *fe)
 int vmo_events_finalize(const vmo_settings *s, const vmo_finalize_clip *clips, int nclips,
                         const vmo_window *window, vmo_final_events *out)
 {
-    (void)window;
     memset(out, 0, sizeof(*out));
     int total = 0;
     for (int c = 0; c < nclips; c++)
@@ -497,7 +557,7 @@ int vmo_events_finalize(const vmo_settings *s, const vmo_finalize_clip *clips, i
                (s->max_length <= 0 || pieces_length(&fb, pc, a, b + 1) <= s->max_length))
             b++;
         if (pieces_length(&fb, pc, a, b) >= s->min_length)
-            rc = emit_final(&fb, pc, a, b);
+            rc = emit_final(&fb, pc, a, b, window);
         a = b;
     }
     free(pc);

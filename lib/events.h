@@ -77,6 +77,8 @@ typedef struct vmo_detector {
     int64_t frames;
     vmo_clip_event *events;
     int nevents, cap;
+    int edge_start, edge_end; /* the analysed range starts / ends with the clip (else events
+                                 touching it are cut by the range, not by the clip) */
     vmo_live_event_fn live;
     void *live_user;
     int failed;             /* out of memory while storing an event */
@@ -100,8 +102,7 @@ void vmo_detector_free(vmo_detector *d);
 /* ---- across clips ---- */
 typedef struct vmo_finalize_clip {
     double wall_start;     /* NaN when unknown: such a clip joins nothing */
-    double first_t;        /* clip seconds of its first analysed frame */
-    double duration;       /* seconds of decoded video */
+    double duration;       /* seconds of video in the clip (padding stays inside) */
     double frame_dur;
     const vmo_clip_event *events;
     int nevents;

@@ -140,6 +140,11 @@ static json_t *event_json(const vmo_result *r, int e)
     json_object_set_new(o, "clip_keyframe", jtime(ev->clip_keyframe));
     json_object_set_new(o, "peak_time", jtime(ev->peak_time));
     json_object_set_new(o, "peak_clip", json_string(clip_path(r, ev->peak_clip)));
+    json_object_set_new(o, "clipped", json_boolean(ev->flags & VMO_EVENT_CLIPPED));
+    json_object_set_new(o, "whole_start", jtime(ev->whole_start));
+    json_object_set_new(o, "whole_end", jtime(ev->whole_end));
+    json_object_set_new(o, "whole_wall_start", jwall(ev->whole_wall_start));
+    json_object_set_new(o, "whole_wall_end", jwall(ev->whole_wall_end));
     json_object_set_new(o, "sources", sources_json(r, e));
     return o;
 }

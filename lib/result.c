@@ -168,8 +168,8 @@ int vmo_result_finalize(vmo_result *r)
         return VMO_ERR_NO_MEMORY;
     for (int i = 0; i < r->nclips; i++) {
         const vmo_clip_data *c = &r->clips[i];
-        fc[i] = (vmo_finalize_clip){ c->info.wall_start, c->first_t, c->info.duration,
-                                     c->frame_dur, c->events, c->nevents };
+        fc[i] = (vmo_finalize_clip){ c->info.wall_start, c->info.duration, c->frame_dur,
+                                     c->events, c->nevents };
     }
     vmo_final_events_free(&r->final);
     int rc = vmo_events_finalize(&r->settings, fc, r->nclips, &r->window, &r->final);

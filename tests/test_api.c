@@ -518,7 +518,7 @@ START_TEST(request_order_does_not_depend_on_threads)
     const char *paths[] = {
         box_clip(), missing,
         tu_clip("api_other.mkv", "-f lavfi -i testsrc2=s=160x120:r=10:d=2 -c:v mpeg4"),
-        box_clip(),
+        tu_clip("api_box_copy.mp4", BOX_ARGS),
     };
     char *one = request_json(1, paths, 4);
     char *two = request_json(2, paths, 4);

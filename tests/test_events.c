@@ -143,8 +143,8 @@ START_TEST(short_events_dropped_unless_at_clip_edges)
     vmo_settings s = test_settings();
     s.min_length = 0.2; /* 5 frames */
     float *sc = scores_with(200, 0, 100, 102, 0.05f); /* 3 frames: dropped */
-    sc[1] = sc[2] = 0.05f;                            /* at the start: kept, flagged */
-    sc[198] = sc[199] = 0.05f;                        /* at the end: kept, flagged */
+    sc[3] = sc[4] = 0.05f;                            /* near the start: kept, flagged */
+    sc[196] = sc[197] = 0.05f;                        /* near the end: kept, flagged */
     run_out o = detect(&s, sc, 200);
     ck_assert_int_eq(o.n, 2);
     ck_assert(o.ev[0].flags & VMO_EVENT_AT_CLIP_START);
@@ -277,8 +277,8 @@ START_TEST(events_crossing_a_file_boundary_join)
                             clip_event(203, 249, VMO_EVENT_AT_CLIP_END, 0.2) };
     vmo_clip_event b[1] = { clip_event(1, 82, VMO_EVENT_AT_CLIP_START, 0.3) };
     vmo_finalize_clip clips[2] = {
-        { 1000.0, 0, 10.0, DT, a, 2 },
-        { 1010.0, 0, 10.0, DT, b, 1 },
+        { 1000.0, 10.0, DT, a, 2 },
+        { 1010.0, 10.0, DT, b, 1 },
     };
     vmo_final_events fe;
     ck_assert_int_eq(vmo_events_finalize(&s, clips, 2, NULL, &fe), VMO_OK);
@@ -321,7 +321,7 @@ START_TEST(finalize_does_not_depend_on_clip_order)
     vmo_settings s = test_settings();
     vmo_clip_event a[1] = { clip_event(203, 249, VMO_EVENT_AT_CLIP_END, 0.2) };
     vmo_clip_event b[1] = { clip_event(1, 82, VMO_EVENT_AT_CLIP_START, 0.3) };
-    vmo_finalize_clip fwd[2] = { { 1000.0, 0, 10.0, DT, a, 1 }, { 1010.0, 0, 10.0, DT, b, 1 } };
+    vmo_finalize_clip fwd[2] = { { 1000.0, 10.0, DT, a, 1 }, { 1010.0, 10.0, DT, b, 1 } };
     vmo_finalize_clip rev[2] = { fwd[1], fwd[0] };
     vmo_final_events f1, f2;
     ck_assert_int_eq(vmo_events_finalize(&s, fwd, 2, NULL, &f1), VMO_OK);
@@ -342,7 +342,7 @@ START_TEST(short_pieces_join_into_a_long_enough_event)
     /* 3 frames at the end of one clip + 3 at the start of the next: 6 frames together. */
     vmo_clip_event a[1] = { clip_event(247, 249, VMO_EVENT_AT_CLIP_END, 0.2) };
     vmo_clip_event b[1] = { clip_event(0, 2, VMO_EVENT_AT_CLIP_START, 0.2) };
-    vmo_finalize_clip clips[2] = { { 1000.0, 0, 10.0, DT, a, 1 }, { 1010.0, 0, 10.0, DT, b, 1 } };
+    vmo_finalize_clip clips[2] = { { 1000.0, 10.0, DT, a, 1 }, { 1010.0, 10.0, DT, b, 1 } };
     vmo_final_events fe;
     ck_assert_int_eq(vmo_events_finalize(&s, clips, 2, NULL, &fe), VMO_OK);
     ck_assert_int_eq(fe.count, 1);
@@ -359,7 +359,7 @@ START_TEST(padding_is_clamped_to_the_clips)
     vmo_settings s = test_settings();
     s.pre_roll = s.post_roll = 2.0;
     vmo_clip_event a[1] = { clip_event(10, 240, 0, 0.2) };
-    vmo_finalize_clip clips[1] = { { NAN, 0, 10.0, DT, a, 1 } };
+    vmo_finalize_clip clips[1] = { { NAN, 10.0, DT, a, 1 } };
     vmo_final_events fe;
     ck_assert_int_eq(vmo_events_finalize(&s, clips, 1, NULL, &fe), VMO_OK);
     ck_assert_int_eq(fe.count, 1);

@@ -26,6 +26,9 @@ static void usage(FILE *out)
           "Output:\n"
           "  --json             print the result as JSON (docs/json.md)\n"
           "  --frames           with --json: also every analysed frame's scores\n"
+          "  --from T, --to T   only this time window: ISO-8601 wall clock\n"
+          "                     (2026-07-04T14:05:00Z) or seconds / HH:MM:SS.mmm from\n"
+          "                     each clip's start\n"
           "  -q, --quiet        no progress line\n"
           "  -h, --help         this help\n",
           out);
@@ -38,6 +41,7 @@ static const struct option long_options[] = {
     { "threshold", required_argument, 0, 0 }, { "fps", required_argument, 0, 0 },
     { "threads", required_argument, 0, 0 }, { "jobs", required_argument, 0, 0 },
     { "stream", required_argument, 0, 0 },  { "set", required_argument, 0, 0 },
+    { "from", required_argument, 0, 0 },    { "to", required_argument, 0, 0 },
     { "json", no_argument, 0, 'j' },        { "frames", no_argument, 0, 'F' },
     { "quiet", no_argument, 0, 'q' },       { "help", no_argument, 0, 'h' },
     { 0, 0, 0, 0 },
@@ -90,8 +94,11 @@ int cmd_scan(int argc, char **argv)
         status = vmo_request_create(&rq);
     for (int i = 0; status == VMO_OK && i < c.nfiles; i++)
         status = vmo_request_add_clip(rq, c.files[i], NAN);
+    if (status == VMO_OK && (c.from || c.to))
+        status = vmo_request_set_window(rq, c.from, c.to);
     if (status != VMO_OK) {
-        cli_error("%s", an ? vmo_analyzer_last_error(an) : vmo_strerror(status));
+        cli_error("%s", rq && *vmo_request_last_error(rq) ? vmo_request_last_error(rq)
+                        : an ? vmo_analyzer_last_error(an) : vmo_strerror(status));
         rc = CLI_USAGE;
         goto done;
     }
@@ -102,7 +109,11 @@ int cmd_scan(int argc, char **argv)
     interrupt_target = NULL;
     if (!res) {
         cli_error("%s", vmo_analyzer_last_error(an));
-        rc = CLI_INPUT_ERROR;
+        /* A request that cannot be answered as asked is the caller's to fix. */
+        rc = status == VMO_ERR_UNKNOWN_ZONE || status == VMO_ERR_NO_TIME_SOURCE ||
+                     status == VMO_ERR_OVERLAP || status == VMO_ERR_BAD_WINDOW
+                 ? CLI_USAGE
+                 : CLI_INPUT_ERROR;
         goto done;
     }
     if (c.json) {

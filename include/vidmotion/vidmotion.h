@@ -276,8 +276,8 @@ enum {
     VMO_EVENT_LIGHTING = 1  /* a global lighting change (reported, not counted as motion) */
 };
 /* vmo_event.flags */
-#define VMO_EVENT_AT_CLIP_START (1u << 0) /* motion already present at the first frame */
-#define VMO_EVENT_AT_CLIP_END (1u << 1)   /* motion still present at the last frame */
+#define VMO_EVENT_AT_CLIP_START (1u << 0) /* starts within merge_gap of the clip's start */
+#define VMO_EVENT_AT_CLIP_END (1u << 1)   /* ends within merge_gap of the clip's end */
 #define VMO_EVENT_SPLIT (1u << 2)         /* cut at the "event.max_length" limit */
 #define VMO_EVENT_CROSSES_FILES (1u << 3) /* spans contiguous clips (see the sources) */
 #define VMO_EVENT_CLIPPED (1u << 4)       /* cut to the request's window */
@@ -305,6 +305,15 @@ typedef struct vmo_event {
     int32_t source_count; /* number of clips the event spans (vmo_result_event_source) */
     int64_t start_frame;  /* frame index of `start` in `clip` */
     int64_t end_frame;    /* frame index of `end` in `end_clip` */
+    /* The whole event when it was cut to a request's window (VMO_EVENT_CLIPPED): its first
+     * and last frame with motion in `whole_clip`/`whole_end_clip` seconds, and wall clock.
+     * Equal to start/end otherwise. */
+    double whole_start;
+    double whole_end;
+    double whole_wall_start;
+    double whole_wall_end;
+    int32_t whole_clip;
+    int32_t whole_end_clip;
 } vmo_event;
 
 /* One clip's share of an event (an event crossing files has one per clip). */
@@ -343,6 +352,26 @@ VMO_API int vmo_result_event(const vmo_result *res, int index, vmo_event *event)
 VMO_API int vmo_result_event_source(const vmo_result *res, int event, int source,
                                     vmo_event_source *out);
 VMO_API int vmo_result_series(const vmo_result *res, int clip, int zone, vmo_series *out);
+
+/* How often each cell of a grid over the frame held motion in clip `clip` (the "heatmap"
+ * option): *width x *height counts of frames, row-major, owned by the result. The grid is
+ * VMO_GRID_W x VMO_GRID_H cells over the picture. VMO_ERR_STATE when not collected. */
+#define VMO_GRID_W 32
+#define VMO_GRID_H 18
+VMO_API int vmo_result_heatmap(const vmo_result *res, int clip, const uint32_t **counts,
+                               int *width, int *height);
+
+/* Results to bytes and back, to move them between processes (e.g. Dask workers). The bytes
+ * are versioned and checksummed; *data is released with vmo_free(). Load errors:
+ * VMO_ERR_CORRUPT (damaged), VMO_ERR_UNSUPPORTED (another format version). */
+VMO_API int vmo_result_save(const vmo_result *res, uint8_t **data, size_t *size);
+VMO_API int vmo_result_load(const uint8_t *data, size_t size, vmo_result **out);
+
+/* Merges results of disjoint sets of clips into the answer one request over all of them
+ * would give: clips in the order of the parts, events joined across contiguous clips. The
+ * parts must come from the same settings, zones and window (VMO_ERR_INVALID_ARG
+ * otherwise). Thread-safe for distinct outputs. */
+VMO_API int vmo_result_merge(const vmo_result *const *parts, int count, vmo_result **out);
 
 /* ------------------------------------------------------------------------------------------
  * Analyzer: scans files, custom I/O, or frames pushed by the caller
@@ -443,15 +472,70 @@ VMO_API const char *vmo_request_last_error(const vmo_request *rq);
  * from its creation_time tag, else from a timestamp in its file name. */
 VMO_API int vmo_request_add_clip(vmo_request *rq, const char *path, double wall_start);
 
+/* The time window: `from`/`to` as vmo_parse_time() reads them, both wall-clock (ISO-8601)
+ * or both relative (seconds from each clip's first frame); NULL leaves an end open.
+ * Clips entirely outside a wall-clock window are not decoded at all; clips partly inside
+ * are decoded from the keyframe before the window's start to its end. Events are cut to
+ * the window (VMO_EVENT_CLIPPED; the whole event stays in vmo_event.whole_*).
+ * Errors: VMO_ERR_BAD_TIME, VMO_ERR_BAD_WINDOW (ends before it starts, or mixes kinds). */
+VMO_API int vmo_request_set_window(vmo_request *rq, const char *from, const char *to);
+/* The same with numbers: POSIX seconds (wall) or clip seconds; NaN leaves an end open. */
+VMO_API int vmo_request_set_window_wall(vmo_request *rq, double from, double to);
+VMO_API int vmo_request_set_window_clip(vmo_request *rq, double from, double to);
+/* Zones defined on the request replace the analyzer's for this request (same rules as
+ * vmo_config_add_zone; errors VMO_ERR_BAD_ZONE). */
+VMO_API int vmo_request_add_zone(vmo_request *rq, const char *name, int kind, const char *spec);
+/* Reports only the named zones (of the request's zones, else the analyzer's). A name
+ * that does not exist fails the run with VMO_ERR_UNKNOWN_ZONE. */
+VMO_API int vmo_request_select_zone(vmo_request *rq, const char *name);
+/* Request options by name:
+ *   "sensitivity"  > 0, default 1: event levels are divided by it (2 = twice as sensitive)
+ *   "min_length", "merge_gap", "pre_roll", "post_roll": seconds, default the analyzer's
+ *   "use_index"    1 (default): answer clips with a valid motion index from it, no decoding
+ *   "write_index"  1: write the motion index of every clip decoded (default 0) */
+VMO_API int vmo_request_set_double(vmo_request *rq, const char *name, double value);
+
 /* Runs the request with the analyzer's settings and zones. Clips are analysed in parallel
  * (OpenMP; the "jobs" option), and the result lists every clip in the order added, each
  * with its own status: a clip that fails to decode does not fail the request. Events of
  * contiguous clips (by wall-clock time) that cross the boundary are merged into one.
  * Callbacks are never called concurrently, but may run on worker threads; their `clip`
  * is the clip's index in the request. Returns VMO_ERR_CANCELLED (with the partial
- * result) when cancelled. */
+ * result) when cancelled. Request errors (checked before any decoding): VMO_ERR_BAD_WINDOW,
+ * VMO_ERR_UNKNOWN_ZONE, VMO_ERR_NO_TIME_SOURCE (a wall-clock window and a clip without a
+ * wall-clock start), VMO_ERR_OVERLAP (the same file twice, or clips overlapping in time). */
 VMO_API int vmo_analyzer_run_request(vmo_analyzer *an, const vmo_request *rq,
                                      vmo_result **out);
+
+/* ------------------------------------------------------------------------------------------
+ * Motion index: a compact sidecar (CLIP.vmoidx) that answers later requests without decoding
+ * ---------------------------------------------------------------------------------------- */
+
+/* Scans `path` and writes its motion index next to it (path + ".vmoidx"), atomically. The
+ * index holds, per analysed frame, changed-pixel counts on a VMO_GRID_W x VMO_GRID_H grid,
+ * with the clip's identity (size and hash) and the analysis settings (docs/index-format.md).
+ * *out (may be NULL) receives the scan's result. */
+VMO_API int vmo_analyzer_index_file(vmo_analyzer *an, const char *path, vmo_result **out);
+
+typedef struct vmo_index_info {
+    uint32_t struct_size;
+    int32_t status;        /* VMO_OK, VMO_ERR_INDEX_STALE, VMO_ERR_INDEX_CORRUPT, NOT_FOUND */
+    int32_t version;       /* format version */
+    int32_t grid_width;
+    int32_t grid_height;
+    int32_t analysis_width;
+    int32_t analysis_height;
+    int32_t reserved0;
+    int64_t frames;        /* analysed frames recorded */
+    int64_t clip_size;     /* size of the clip it describes */
+    int64_t index_size;    /* bytes of the index file */
+    double duration;
+    double wall_start;     /* NaN if unknown */
+} vmo_index_info;
+/* Checks the index of `clip_path` (index_path NULL: clip_path + ".vmoidx") against the clip
+ * and its own checksum, and describes it. Returns info->status. */
+VMO_API int vmo_index_check(const char *clip_path, const char *index_path,
+                            vmo_index_info *info);
 
 /* ------------------------------------------------------------------------------------------
  * Export: cut events out of their clips without re-encoding, with a verifiable manifest
