@@ -13,3 +13,13 @@ void vmo_diff_row_c(const uint8_t *a, const uint8_t *b, const uint8_t *labels, i
         sums[labels[x]] += (uint64_t)d;
     }
 }
+
+void vmo_and_row_c(const uint8_t *a, const uint8_t *b, const uint8_t *c, const uint8_t *labels,
+                   int width, int thr_ab, int thr_cb, uint64_t *counts)
+{
+    for (int x = 0; x < width; x++) {
+        const int dab = a[x] > b[x] ? a[x] - b[x] : b[x] - a[x];
+        const int dcb = c[x] > b[x] ? c[x] - b[x] : b[x] - c[x];
+        counts[labels[x]] += dab > thr_ab && dcb > thr_cb;
+    }
+}

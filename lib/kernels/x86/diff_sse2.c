@@ -9,7 +9,8 @@
  *     is split with masks inline; anything else goes to split_chunk().
  * The tail (width % 16) is one more chunk ending at width, of which only the new pixels
  * count, so no byte past width is read. Rows under 16 pixels, and thresholds outside the
- * contract's 0..255, go to the C reference. */
+ * contract's 0..255, go to the C reference. and_row, at the end, walks its rows the same
+ * way. */
 #include <emmintrin.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -204,4 +205,112 @@ TARGET void vmo_diff_row_sse2(const uint8_t *a, const uint8_t *b, const uint8_t 
     }
     counts[label] += hsum_epi64(count);
     sums[label] += hsum_epi64(sum);
+}
+
+/* ------------------------------------------------------------------------------------------
+ * and_row: runs of one label again; a pixel counts when both of its tests pass. Both saturated
+ * excesses over the thresholds, subs(d, threshold), are non-zero exactly when their min is,
+ * so min(min(excess_ab, excess_cb), 1) is the 0/1 byte that _mm_sad_epu8 adds up.
+ * ---------------------------------------------------------------------------------------- */
+
+/* The totals of an and_row run while and_split() works on it. */
+typedef struct and_state {
+    __m128i count; /* pixels that passed both tests, in two 64-bit lanes */
+    unsigned label;
+} and_state;
+
+/* 1 in each byte where |a - b| > thr_ab and |c - b| > thr_cb, else 0. */
+INLINE TARGET __m128i and_01(const uint8_t *a, const uint8_t *b, const uint8_t *c, __m128i tab,
+                             __m128i tcb)
+{
+    const __m128i vb = loadu(b);
+    const __m128i ab = _mm_subs_epu8(absdiff(loadu(a), vb), tab);
+    const __m128i cb = _mm_subs_epu8(absdiff(loadu(c), vb), tcb);
+    return _mm_min_epu8(_mm_min_epu8(ab, cb), _mm_set1_epi8(1));
+}
+
+/* Pixels [s, 16) of one chunk whose labels differ somewhere from the run's, `over` being
+ * its and_01(). Windows of equal labels end the run and start the next, as in
+ * split_chunk(); after MAX_WINDOWS only the pixels that passed touch counts[], one by one.
+ * Out of line: rare, and it keeps the hot loop's registers to itself. */
+static TARGET __attribute__((noinline)) void and_split(const uint8_t *labels, __m128i over, int s,
+                                                       and_state *st, uint64_t *counts)
+{
+    const __m128i l = loadu(labels);
+    const __m128i zero = _mm_setzero_si128();
+    for (int w = 0; w < MAX_WINDOWS; w++) {
+        /* The window runs from s up to the first pixel with another label (or 16). */
+        const __m128i eq = _mm_cmpeq_epi8(l, _mm_set1_epi8((char)st->label));
+        const unsigned same = (unsigned)_mm_movemask_epi8(eq) | ((1u << s) - 1);
+        const int e = same == 0xFFFF ? VL : __builtin_ctz(~same);
+        const __m128i win = _mm_andnot_si128(bytes_from(e), bytes_from(s));
+        st->count = _mm_add_epi64(st->count, sad0(_mm_and_si128(over, win)));
+        if (e == VL)
+            return;
+        counts[st->label] += hsum_epi64(st->count);
+        st->label = labels[e];
+        st->count = zero;
+        s = e;
+    }
+    /* The run is empty here (just flushed); a new one starts after this chunk. 0 - 1 is
+     * 0xFF, which movemask sees. */
+    unsigned m = (unsigned)_mm_movemask_epi8(_mm_sub_epi8(zero, over)) & ~((1u << s) - 1);
+    for (; m; m &= m - 1)
+        counts[labels[__builtin_ctz(m)]]++;
+    st->label = labels[VL - 1];
+}
+
+TARGET void vmo_and_row_sse2(const uint8_t *a, const uint8_t *b, const uint8_t *c,
+                             const uint8_t *labels, int width, int thr_ab, int thr_cb,
+                             uint64_t *counts)
+{
+    if (width < VL || thr_ab < 0 || thr_ab > 255 || thr_cb < 0 || thr_cb > 255) {
+        vmo_and_row_c(a, b, c, labels, width, thr_ab, thr_cb, counts);
+        return;
+    }
+    const __m128i tab = _mm_set1_epi8((char)thr_ab), tcb = _mm_set1_epi8((char)thr_cb);
+    const __m128i zero = _mm_setzero_si128();
+    /* Locals, copied to an and_state only around and_split() (see vmo_diff_row_sse2). */
+    __m128i count = zero;
+    unsigned label = labels[0];
+    __m128i run_v = _mm_set1_epi8((char)label);
+    const ptrdiff_t vec_end = width & ~(VL - 1);
+    /* One chunk at a time, unrolled by two: a zone edge costs one mispredicted branch
+     * (see and_row() in diff_avx2.c); measured faster than the pair walk here too. */
+#pragma GCC unroll 2
+    for (ptrdiff_t x = 0; x < vec_end; x += VL) {
+        const __m128i over = and_01(a + x, b + x, c + x, tab, tcb);
+        const __m128i l = loadu(labels + x);
+        const __m128i old = _mm_cmpeq_epi8(l, run_v);
+        const int same = _mm_movemask_epi8(old);
+        if (__builtin_expect(same == 0xFFFF, 1)) {
+            count = _mm_add_epi64(count, sad0(over));
+            continue;
+        }
+        /* A zone edge: the run's label, then the label of the chunk's last pixel. */
+        const unsigned next = labels[x + VL - 1];
+        const __m128i next_v = _mm_set1_epi8((char)next);
+        if ((same | _mm_movemask_epi8(_mm_cmpeq_epi8(l, next_v))) == 0xFFFF) {
+            count = _mm_add_epi64(count, sad0(_mm_and_si128(over, old)));
+            counts[label] += hsum_epi64(count);
+            count = sad0(_mm_andnot_si128(old, over));
+            label = next;
+            run_v = next_v;
+        } else {
+            and_state st = { count, label };
+            and_split(labels + x, over, 0, &st, counts);
+            count = st.count;
+            label = st.label;
+            run_v = _mm_set1_epi8((char)label);
+        }
+    }
+    if (vec_end < width) {
+        const int last = width - VL; /* only its pixels from vec_end on are new */
+        and_state st = { count, label };
+        and_split(labels + last, and_01(a + last, b + last, c + last, tab, tcb),
+                  (int)vec_end - last, &st, counts);
+        count = st.count;
+        label = st.label;
+    }
+    counts[label] += hsum_epi64(count);
 }
