@@ -4,7 +4,9 @@
  *
  * Rows end where a PROT_NONE page begins, so a variant reading one byte past width
  * crashes its test (Check forks per test). counts/sums start from the same non-zero
- * sentinels in both runs (kernels add to them) and all 256 entries are compared. */
+ * sentinels in both runs (kernels add to them) and all 256 entries are compared.
+ * diff_row and and_row get the same treatment; and_row's inputs also put each of its two
+ * differences at, just below and just above its own threshold. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,15 +196,16 @@ static vmo_diff_row_fn variant(unsigned want)
     return opt.diff_row;
 }
 
-/* Three buffers of `w` bytes that end `slack` bytes before their guard pages. */
+/* Buffers of `w` bytes (and some slack) that end at their guard pages: a, b, labels, and
+ * c for and_row. */
 typedef struct rowbufs {
-    guarded ga, gb, gl;
+    guarded ga, gb, gl, gc;
 } rowbufs;
 
 static rowbufs rowbufs_alloc(int w)
 {
     return (rowbufs){ guarded_alloc((size_t)w + 64), guarded_alloc((size_t)w + 64),
-                      guarded_alloc((size_t)w + 64) };
+                      guarded_alloc((size_t)w + 64), guarded_alloc((size_t)w + 64) };
 }
 
 static void rowbufs_free(rowbufs *r)
@@ -210,6 +213,7 @@ static void rowbufs_free(rowbufs *r)
     guarded_free(&r->ga);
     guarded_free(&r->gb);
     guarded_free(&r->gl);
+    guarded_free(&r->gc);
 }
 
 /* Thresholds for a row: every value, or the edge values plus a few random ones. */
@@ -252,6 +256,187 @@ static void check_width(vmo_diff_row_fn opt, rowbufs *r, int w, int all_threshol
                 s = row_seed + (uint32_t)i;
                 fill_data(a, b, w, dk, thr[i], &s);
                 check_row(opt, a, b, l, w, thr[i], what, row_seed);
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------
+ * and_row: inputs and one comparison
+ * ---------------------------------------------------------------------------------------- */
+
+enum {
+    AND_RANDOM,   /* a, b, c independent random bytes */
+    AND_ZERO,     /* all 0: no pixel passes */
+    AND_FULL,     /* all 255 */
+    AND_0_255,    /* 0 or 255 at random: differences 0 or 255 only */
+    AND_NEAR,     /* each difference at its threshold - 1, threshold or threshold + 1 */
+    AND_ONE,      /* exactly one of the two tests passes (where the thresholds allow it) */
+    AND_ALL_OVER, /* b at one end, a and c at the other: every pixel passes below 255 */
+    AND_KINDS
+};
+
+/* One pixel with |a - b| = dab and |c - b| = dcb (0..255 each); r picks the sides of b that
+ * a and c lie on, and b within what those sides leave. */
+static void put_pixel(uint8_t *a, uint8_t *b, uint8_t *c, int dab, int dcb, uint32_t r)
+{
+    const int sa = r & 1 ? 1 : -1;
+    int sc = r & 2 ? 1 : -1;
+    /* On opposite sides two large differences may not fit; on the same side they do. */
+    if (sa != sc && dab + dcb > 255)
+        sc = sa;
+    const int lo = VMO_MAX(sa < 0 ? dab : 0, sc < 0 ? dcb : 0);
+    const int hi = VMO_MIN(sa > 0 ? 255 - dab : 255, sc > 0 ? 255 - dcb : 255);
+    const int vb = lo + (int)((r >> 2) % (uint32_t)(hi - lo + 1));
+    *b = (uint8_t)vb;
+    *a = (uint8_t)(vb + sa * dab);
+    *c = (uint8_t)(vb + sc * dcb);
+}
+
+/* A difference around threshold t: t - 1, t or t + 1 where that exists. */
+static int around(int t, uint32_t r)
+{
+    return VMO_CLAMP(t + (int)(r % 3) - 1, 0, 255);
+}
+
+/* A difference that passes (> t; 255 when none does) or fails (<= t) the test of t. */
+static int passing(int t, uint32_t r)
+{
+    return t < 255 ? t + 1 + (int)(r % (uint32_t)(255 - t)) : 255;
+}
+
+static int failing(int t, uint32_t r)
+{
+    return r & 1 ? t : (int)((r >> 1) % (uint32_t)(t + 1));
+}
+
+static void fill_and_data(uint8_t *a, uint8_t *b, uint8_t *c, int w, int kind, int tab, int tcb,
+                          uint32_t *seed)
+{
+    const int two = kind == AND_NEAR || kind == AND_ONE; /* kinds that need more bits */
+    for (int x = 0; x < w; x++) {
+        const uint32_t r = tu_rand(seed), q = two ? tu_rand(seed) : 0;
+        switch (kind) {
+        case AND_RANDOM:
+            a[x] = (uint8_t)r;
+            b[x] = (uint8_t)(r >> 8);
+            c[x] = (uint8_t)(r >> 16);
+            break;
+        case AND_ZERO:
+        case AND_FULL:
+            a[x] = b[x] = c[x] = kind == AND_ZERO ? 0 : 255;
+            break;
+        case AND_0_255:
+            a[x] = r & 1 ? 255 : 0;
+            b[x] = r & 2 ? 255 : 0;
+            c[x] = r & 4 ? 255 : 0;
+            break;
+        case AND_NEAR:
+            put_pixel(a + x, b + x, c + x, around(tab, r), around(tcb, r >> 4), q);
+            break;
+        case AND_ONE:
+            if (r & 1)
+                put_pixel(a + x, b + x, c + x, passing(tab, r >> 1), failing(tcb, r >> 12), q);
+            else
+                put_pixel(a + x, b + x, c + x, failing(tab, r >> 1), passing(tcb, r >> 12), q);
+            break;
+        default:
+            b[x] = r & 1 ? 255 : 0;
+            a[x] = c[x] = (uint8_t)(255 - b[x]);
+            break;
+        }
+    }
+}
+
+/* Runs both kernels on one row from the same sentinels and compares all 256 counts. */
+static void check_and_row(vmo_and_row_fn opt, const uint8_t *a, const uint8_t *b, const uint8_t *c,
+                          const uint8_t *l, int w, int tab, int tcb, const char *what,
+                          const sentinels *start)
+{
+    sentinels ref = *start, got = *start;
+    vmo_and_row_c(a, b, c, l, w, tab, tcb, ref.counts);
+    opt(a, b, c, l, w, tab, tcb, got.counts);
+    for (int i = 0; i < 256; i++) {
+        if (got.counts[i] != ref.counts[i])
+            ck_abort_msg("%s w=%d thr_ab=%d thr_cb=%d: label %d counts %llu (C %llu); "
+                         "VMO_TEST_SEED=%u",
+                         what, w, tab, tcb, i, (unsigned long long)got.counts[i],
+                         (unsigned long long)ref.counts[i], tu_seed());
+    }
+}
+
+/* The and_row variant for flag set `want`, or NULL (and a note), as variant(). */
+static vmo_and_row_fn and_variant(unsigned want)
+{
+    VmoDiffDSP ref, opt;
+    vmo_diff_dsp_init(&ref, 0);
+    vmo_diff_dsp_init(&opt, want);
+    if ((vmo_cpu_detect() & want) != want || opt.and_row == ref.and_row) {
+        fprintf(stderr, "flags %#x: no and_row variant here, skipped\n", want);
+        return NULL;
+    }
+    return opt.and_row;
+}
+
+/* Threshold pairs for a row. Sampled: each edge value against a random edge value, on
+ * either side, and a few random pairs. All: every value of each threshold against a random
+ * other one, and every pair of edge values. */
+static int threshold_pairs(int (*out)[2], int all, uint32_t *seed)
+{
+    static const int edges[] = { 0, 1, 2, 126, 127, 128, 129, 254, 255 };
+    const int ne = (int)VMO_ARRAY_SIZE(edges);
+    int n = 0;
+    for (int i = 0; i < ne; i++) {
+        for (int j = 0; j < ne; j++) {
+            if (all || j == (int)(tu_rand(seed) % (uint32_t)ne)) {
+                out[n][0] = edges[i];
+                out[n++][1] = edges[j];
+            }
+            if (!all && j == (int)(tu_rand(seed) % (uint32_t)ne)) {
+                out[n][0] = edges[j];
+                out[n++][1] = edges[i];
+            }
+        }
+    }
+    for (int t = 0; t < (all ? 256 : 3); t++) {
+        const int u = (int)(tu_rand(seed) & 255);
+        out[n][0] = all ? t : u;
+        out[n++][1] = (int)(tu_rand(seed) & 255);
+        out[n][0] = (int)(tu_rand(seed) & 255);
+        out[n++][1] = all ? t : u;
+    }
+    return n;
+}
+
+/* Every label and data kind at width w, as check_width(): a, b, c and labels each end a
+ * few bytes before their guard page (or at it), so each starts at its own alignment. */
+static void check_and_width(vmo_and_row_fn opt, rowbufs *r, int w, int all_thresholds,
+                            uint32_t *seed)
+{
+    static int thr[2 * 9 * 9 + 2 * 256][2];
+    for (int lk = 0; lk < LABEL_KINDS; lk++) {
+        for (int dk = 0; dk < AND_KINDS; dk++) {
+            int off[4] = { 0, 0, 0, 0 };
+            for (int k = 0; k < 4 && (lk || dk); k++)
+                off[k] = (int)(tu_rand(seed) % 32);
+            uint8_t *a = r->ga.end - off[0] - w, *b = r->gb.end - off[1] - w;
+            uint8_t *c = r->gc.end - off[2] - w, *l = r->gl.end - off[3] - w;
+            const uint32_t row_seed = tu_rand(seed);
+            uint32_t s = row_seed;
+            fill_labels(l, w, lk, &s);
+            /* The other kinds have differences of 0 and 255 only: the edges say it all. */
+            const int sweep = dk == AND_RANDOM || dk == AND_NEAR || dk == AND_ONE;
+            const int n = threshold_pairs(thr, all_thresholds && sweep, seed);
+            char what[96];
+            snprintf(what, sizeof(what), "labels=%d data=%d offsets=%d/%d/%d/%d", lk, dk,
+                     (int)((uintptr_t)a & 31), (int)((uintptr_t)b & 31), (int)((uintptr_t)c & 31),
+                     (int)((uintptr_t)l & 31));
+            sentinels start;
+            fill_sentinels(&start, &s);
+            for (int i = 0; i < n; i++) {
+                s = row_seed + (uint32_t)i;
+                fill_and_data(a, b, c, w, dk, thr[i][0], thr[i][1], &s);
+                check_and_row(opt, a, b, c, l, w, thr[i][0], thr[i][1], what, &start);
             }
         }
     }
@@ -346,6 +531,93 @@ START_TEST(diff_row_empty)
 }
 END_TEST
 
+/* and_row, widths 1..130; both thresholds swept (each against random others) at a few. */
+START_TEST(and_row_matches_reference_small)
+{
+    vmo_and_row_fn opt = and_variant(isa_sets[_i]);
+    if (!opt)
+        return;
+    uint32_t seed = tu_seed() + 300 + (uint32_t)_i;
+    rowbufs r = rowbufs_alloc(130);
+    for (int w = 1; w <= 130; w++) {
+        const int all = w == 1 || w == 15 || w == 16 || w == 17 || w == 31 || w == 32 || w == 33 ||
+                        w == 63 || w == 64 || w == 65 || w == 97 || w == 130;
+        check_and_width(opt, &r, w, all, &seed);
+    }
+    rowbufs_free(&r);
+}
+END_TEST
+
+/* and_row at analysis widths and long rows: runs long enough to fill any narrow counter. */
+START_TEST(and_row_matches_reference_large)
+{
+    static const int widths[] = { 160, 320, 426, 640, 1280, 1917, 1920, 8191, 20000 };
+    vmo_and_row_fn opt = and_variant(isa_sets[_i]);
+    if (!opt)
+        return;
+    uint32_t seed = tu_seed() + 400 + (uint32_t)_i;
+    for (size_t k = 0; k < VMO_ARRAY_SIZE(widths); k++) {
+        rowbufs r = rowbufs_alloc(widths[k]);
+        check_and_width(opt, &r, widths[k], 0, &seed);
+        rowbufs_free(&r);
+    }
+}
+END_TEST
+
+/* and_row over three planes with an odd stride, row by row as score.c calls it. */
+START_TEST(and_plane_odd_stride)
+{
+    vmo_and_row_fn opt = and_variant(isa_sets[_i]);
+    if (!opt)
+        return;
+    uint32_t seed = tu_seed() + 500 + (uint32_t)_i;
+    const int w = 333, h = 37, stride = 347, tab = 40, tcb = 25;
+    const size_t plane = (size_t)stride * h;
+    guarded ga = guarded_alloc(plane), gb = guarded_alloc(plane), gc = guarded_alloc(plane),
+            gl = guarded_alloc((size_t)w * h);
+    /* The last row of each plane ends at its guard page. */
+    const size_t lead = (size_t)stride * (h - 1) + w;
+    uint8_t *a = ga.end - lead, *b = gb.end - lead, *c = gc.end - lead, *l = gl.end - (size_t)w * h;
+    for (int y = 0; y < h; y++) {
+        const size_t o = (size_t)y * stride;
+        uint32_t s = tu_rand(&seed);
+        fill_and_data(a + o, b + o, c + o, w, y % 3 ? AND_NEAR : AND_RANDOM, tab, tcb, &s);
+        fill_labels(l + (size_t)y * w, w, y % 2 ? LABEL_RUNS : LABEL_EDGES, &s);
+    }
+    sentinels ref, got;
+    fill_sentinels(&ref, &seed);
+    got = ref;
+    for (int y = 0; y < h; y++) {
+        const size_t o = (size_t)y * stride;
+        vmo_and_row_c(a + o, b + o, c + o, l + (size_t)y * w, w, tab, tcb, ref.counts);
+        opt(a + o, b + o, c + o, l + (size_t)y * w, w, tab, tcb, got.counts);
+    }
+    ck_assert_msg(!memcmp(&ref, &got, sizeof(ref)), "plane counts differ; VMO_TEST_SEED=%u",
+                  tu_seed());
+    guarded_free(&ga);
+    guarded_free(&gb);
+    guarded_free(&gc);
+    guarded_free(&gl);
+}
+END_TEST
+
+/* and_row at width 0 (and below) adds nothing and reads nothing. */
+START_TEST(and_row_empty)
+{
+    VmoDiffDSP dsp;
+    vmo_diff_dsp_init(&dsp, isa_sets[_i] & vmo_cpu_detect());
+    guarded g = guarded_alloc(1);
+    sentinels s, before;
+    uint32_t seed = tu_seed();
+    fill_sentinels(&s, &seed);
+    before = s;
+    dsp.and_row(g.end, g.end, g.end, g.end, 0, 10, 10, s.counts);
+    dsp.and_row(g.end, g.end, g.end, g.end, -5, 10, 10, s.counts);
+    ck_assert(!memcmp(&s, &before, sizeof(s)));
+    guarded_free(&g);
+}
+END_TEST
+
 /* On x86-64 SSE2 is always there: a run where every variant skipped would prove nothing. */
 START_TEST(sse2_variant_runs)
 {
@@ -353,9 +625,11 @@ START_TEST(sse2_variant_runs)
     ck_assert_msg(vmo_cpu_detect() & VMO_CPU_SSE2, "SSE2 not detected on x86-64");
     ck_assert_ptr_nonnull(variant(VMO_CPU_SSE2));
     ck_assert(variant(VMO_CPU_SSE2) == vmo_diff_row_sse2);
+    ck_assert(and_variant(VMO_CPU_SSE2) == vmo_and_row_sse2);
 #elif defined(__aarch64__)
     ck_assert(vmo_cpu_detect() & VMO_CPU_NEON);
     ck_assert(variant(VMO_CPU_NEON) == vmo_diff_row_neon);
+    ck_assert(and_variant(VMO_CPU_NEON) == vmo_and_row_neon);
 #endif
 }
 END_TEST
@@ -365,21 +639,28 @@ START_TEST(dsp_init_ladder)
     VmoDiffDSP dsp;
     vmo_diff_dsp_init(&dsp, 0);
     ck_assert(dsp.diff_row == vmo_diff_row_c);
+    ck_assert(dsp.and_row == vmo_and_row_c);
 #if defined(__x86_64__) || defined(__i386__) || defined(_M_X64)
     vmo_diff_dsp_init(&dsp, VMO_CPU_SSE2);
     ck_assert(dsp.diff_row == vmo_diff_row_sse2);
+    ck_assert(dsp.and_row == vmo_and_row_sse2);
     vmo_diff_dsp_init(&dsp, VMO_CPU_SSE2 | VMO_CPU_AVX2);
     ck_assert(dsp.diff_row == vmo_diff_row_avx2);
+    ck_assert(dsp.and_row == vmo_and_row_avx2);
     /* The ladder climbs from SSE2: AVX2 alone does not skip a rung. */
     vmo_diff_dsp_init(&dsp, VMO_CPU_AVX2);
     ck_assert(dsp.diff_row == vmo_diff_row_c);
+    ck_assert(dsp.and_row == vmo_and_row_c);
     vmo_diff_dsp_init(&dsp, VMO_CPU_NEON);
     ck_assert(dsp.diff_row == vmo_diff_row_c);
+    ck_assert(dsp.and_row == vmo_and_row_c);
 #elif defined(__aarch64__)
     vmo_diff_dsp_init(&dsp, VMO_CPU_NEON);
     ck_assert(dsp.diff_row == vmo_diff_row_neon);
+    ck_assert(dsp.and_row == vmo_and_row_neon);
     vmo_diff_dsp_init(&dsp, VMO_CPU_SSE2 | VMO_CPU_AVX2);
     ck_assert(dsp.diff_row == vmo_diff_row_c);
+    ck_assert(dsp.and_row == vmo_and_row_c);
 #endif
 }
 END_TEST
@@ -466,6 +747,10 @@ static Suite *kernels_suite(void)
     tcase_add_loop_test(tc, diff_row_matches_reference_large, 0, nsets);
     tcase_add_loop_test(tc, diff_plane_odd_stride, 0, nsets);
     tcase_add_loop_test(tc, diff_row_empty, 0, nsets);
+    tcase_add_loop_test(tc, and_row_matches_reference_small, 0, nsets);
+    tcase_add_loop_test(tc, and_row_matches_reference_large, 0, nsets);
+    tcase_add_loop_test(tc, and_plane_odd_stride, 0, nsets);
+    tcase_add_loop_test(tc, and_row_empty, 0, nsets);
     tcase_add_test(tc, sse2_variant_runs);
     tcase_add_test(tc, dsp_init_ladder);
     suite_add_tcase(s, tc);
