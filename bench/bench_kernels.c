@@ -1,11 +1,13 @@
-/* bench_kernels: the difference kernel per ISA variant against memcpy of the same bytes.
+/* bench_kernels: the difference kernels per ISA variant against memcpy of the same bytes.
  *
  * One pass is what score.c does for a frame: diff_row over every row of a W x H plane pair
  * with a label plane of a few rectangular zones (long runs, edges at arbitrary columns).
  * Bandwidth counts 3*W*H bytes per pass (a, b, labels); memcpy copies those same 3*W*H bytes
- * into a separate buffer. Every round times every size and variant, in a rotating order,
- * and the report gives medians over the rounds with their min/max, so a noisy shared machine
- * hurts the spread rather than the ratios.
+ * into a separate buffer. and_row is timed the same way over three planes (past a, present
+ * b, future c) and the labels: 4*W*H bytes, against a memcpy of those 4*W*H bytes. Every
+ * round times every size, kernel and variant, in a rotating order, and the report gives
+ * medians over the rounds with their min/max, so a noisy shared machine hurts the spread
+ * rather than the ratios.
  *
  *   bench_kernels [--rounds N] [--json FILE]
  *
@@ -23,7 +25,7 @@
 #define MAX_VARIANTS  5 /* memcpy, c, and up to three ISA levels */
 #define MAX_ROUNDS    301
 #define BATCH_SECONDS 0.004 /* one timed batch: long enough for the clock, short for noise */
-#define THRESHOLD     20
+#define THRESHOLD     20    /* diff_row's, and both of and_row's */
 
 typedef struct size_wh {
     int w, h;
@@ -31,12 +33,25 @@ typedef struct size_wh {
 
 static const size_wh sizes[] = { { 320, 180 }, { 640, 360 }, { 1280, 720 }, { 1920, 1080 } };
 
-/* A variant: a diff_row function, or NULL for the memcpy baseline. */
+/* A variant: its diff_row and and_row functions, or NULL for the memcpy baseline. */
 typedef struct variant {
     const char *name;
     unsigned flags;
     vmo_diff_row_fn fn;
+    vmo_and_row_fn and_fn;
 } variant;
+
+/* The kernels timed, and the bytes one pass of each reads (and memcpy copies). */
+enum { KERNEL_DIFF, KERNEL_AND, NKERNELS };
+
+static const struct {
+    const char *name;
+    int planes; /* bytes per pixel */
+    const char *bytes;
+} kernels[NKERNELS] = {
+    { "diff_row", 3, "3*W*H (a, b, labels)" },
+    { "and_row", 4, "4*W*H (a, b, c, labels)" },
+};
 
 typedef struct stats {
     double median, min, max, q1, q3; /* GB/s */
@@ -45,9 +60,9 @@ typedef struct stats {
 typedef struct planes {
     int w, h;
     size_t n;      /* w * h */
-    uint8_t *base; /* a, b and labels back to back: 3n bytes, what memcpy copies */
+    uint8_t *base; /* a, b, labels and c back to back: memcpy copies the first 3n or 4n */
     uint8_t *dst;  /* memcpy destination */
-    uint8_t *a, *b, *labels;
+    uint8_t *a, *b, *labels, *c;
 } planes;
 
 /* Zones as a camera config would have them: normalized rectangles, first match wins,
@@ -93,13 +108,14 @@ static int planes_init(planes *p, int w, int h)
     p->w = w;
     p->h = h;
     p->n = (size_t)w * h;
-    p->base = aligned_alloc(64, (3 * p->n + 63) & ~(size_t)63);
-    p->dst = aligned_alloc(64, (3 * p->n + 63) & ~(size_t)63);
+    p->base = aligned_alloc(64, (4 * p->n + 63) & ~(size_t)63);
+    p->dst = aligned_alloc(64, (4 * p->n + 63) & ~(size_t)63);
     if (!p->base || !p->dst)
         return -1;
     p->a = p->base;
     p->b = p->base + p->n;
     p->labels = p->base + 2 * p->n;
+    p->c = p->base + 3 * p->n;
     /* Two frames of a scene: b is a plus noise, so about half the pixels pass the threshold. */
     uint32_t seed = 12345;
     for (size_t i = 0; i < p->n; i++) {
@@ -107,8 +123,14 @@ static int planes_init(planes *p, int w, int h)
         const int noise = (int)(next_rand(&seed) % 81) - 40;
         p->b[i] = (uint8_t)VMO_CLAMP(p->a[i] + noise, 0, 255);
     }
+    /* The future frame: b plus its own noise, so about a quarter pass both of and_row's
+     * tests. Drawn after a and b, which stay what they were before and_row was added. */
+    for (size_t i = 0; i < p->n; i++) {
+        const int noise = (int)(next_rand(&seed) % 81) - 40;
+        p->c[i] = (uint8_t)VMO_CLAMP(p->b[i] + noise, 0, 255);
+    }
     make_labels(p->labels, w, h);
-    memset(p->dst, 0, 3 * p->n);
+    memset(p->dst, 0, 4 * p->n);
     return 0;
 }
 
@@ -122,36 +144,41 @@ static void planes_free(planes *p)
 static uint64_t g_counts[256], g_sums[256];
 static void *(*volatile memcpy_fn)(void *, const void *, size_t) = memcpy;
 
-static void run_pass(const variant *v, const planes *p, uint64_t *counts, uint64_t *sums)
+/* One pass of kernel k (sums unused by and_row). */
+static void run_pass(const variant *v, int k, const planes *p, uint64_t *counts, uint64_t *sums)
 {
     if (!v->fn) {
-        memcpy_fn(p->dst, p->base, 3 * p->n);
+        memcpy_fn(p->dst, p->base, (size_t)kernels[k].planes * p->n);
         return;
     }
     for (int y = 0; y < p->h; y++) {
         const size_t off = (size_t)y * p->w;
-        v->fn(p->a + off, p->b + off, p->labels + off, p->w, THRESHOLD, counts, sums);
+        if (k == KERNEL_AND)
+            v->and_fn(p->a + off, p->b + off, p->c + off, p->labels + off, p->w, THRESHOLD,
+                      THRESHOLD, counts);
+        else
+            v->fn(p->a + off, p->b + off, p->labels + off, p->w, THRESHOLD, counts, sums);
     }
 }
 
 /* GB/s of one batch of `reps` passes. */
-static double time_batch(const variant *v, const planes *p, int reps)
+static double time_batch(const variant *v, int k, const planes *p, int reps)
 {
     const double t0 = vmo_now();
     for (int r = 0; r < reps; r++)
-        run_pass(v, p, g_counts, g_sums);
+        run_pass(v, k, p, g_counts, g_sums);
     const double t = vmo_now() - t0;
-    return 3.0 * (double)p->n * reps / (t > 0 ? t : 1e-9) / 1e9;
+    return (double)kernels[k].planes * (double)p->n * reps / (t > 0 ? t : 1e-9) / 1e9;
 }
 
 /* Passes per batch so that a batch lasts about BATCH_SECONDS (caches warmed on the way). */
-static int calibrate(const variant *v, const planes *p)
+static int calibrate(const variant *v, int k, const planes *p)
 {
     int reps = 1;
     for (;;) {
         const double t0 = vmo_now();
         for (int r = 0; r < reps; r++)
-            run_pass(v, p, g_counts, g_sums);
+            run_pass(v, k, p, g_counts, g_sums);
         const double t = vmo_now() - t0;
         if (t >= BATCH_SECONDS / 4 || reps >= 1 << 20) {
             const double want = reps * BATCH_SECONDS / (t > 0 ? t : 1e-9);
@@ -185,19 +212,19 @@ static stats summarize(double *gbps, int n)
 }
 
 /* Every ISA variant must give the C reference's counts and sums, bit for bit. */
-static int check_identical(const variant *vars, int nvars, const planes *p)
+static int check_identical(const variant *vars, int nvars, int k, const planes *p)
 {
     uint64_t ref_c[256] = { 0 }, ref_s[256] = { 0 };
-    const variant c = { "c", 0, vmo_diff_row_c };
-    run_pass(&c, p, ref_c, ref_s);
+    const variant c = { "c", 0, vmo_diff_row_c, vmo_and_row_c };
+    run_pass(&c, k, p, ref_c, ref_s);
     for (int i = 0; i < nvars; i++) {
         uint64_t cnt[256] = { 0 }, sum[256] = { 0 };
         if (!vars[i].fn)
             continue;
-        run_pass(&vars[i], p, cnt, sum);
+        run_pass(&vars[i], k, p, cnt, sum);
         if (memcmp(cnt, ref_c, sizeof(cnt)) || memcmp(sum, ref_s, sizeof(sum))) {
-            fprintf(stderr, "bench_kernels: %s differs from the C reference at %dx%d\n",
-                    vars[i].name, p->w, p->h);
+            fprintf(stderr, "bench_kernels: %s %s differs from the C reference at %dx%d\n",
+                    vars[i].name, kernels[k].name, p->w, p->h);
             return -1;
         }
     }
@@ -208,14 +235,14 @@ static int check_identical(const variant *vars, int nvars, const planes *p)
 static int list_variants(variant *vars)
 {
     static const variant levels[] = {
-        { "sse2", VMO_CPU_SSE2, NULL },
-        { "avx2", VMO_CPU_SSE2 | VMO_CPU_AVX2, NULL },
-        { "neon", VMO_CPU_NEON, NULL },
+        { "sse2", VMO_CPU_SSE2, NULL, NULL },
+        { "avx2", VMO_CPU_SSE2 | VMO_CPU_AVX2, NULL, NULL },
+        { "neon", VMO_CPU_NEON, NULL, NULL },
     };
     const unsigned have = vmo_cpu_detect();
     int n = 0;
-    vars[n++] = (variant){ "memcpy", 0, NULL };
-    vars[n++] = (variant){ "c", 0, vmo_diff_row_c };
+    vars[n++] = (variant){ "memcpy", 0, NULL, NULL };
+    vars[n++] = (variant){ "c", 0, vmo_diff_row_c, vmo_and_row_c };
     for (size_t i = 0; i < VMO_ARRAY_SIZE(levels); i++) {
         VmoDiffDSP dsp;
         if ((levels[i].flags & have) != levels[i].flags)
@@ -224,7 +251,8 @@ static int list_variants(variant *vars)
         if (dsp.diff_row == vars[n - 1].fn)
             continue; /* no kernel of its own at this level */
         vars[n] = levels[i];
-        vars[n++].fn = dsp.diff_row;
+        vars[n].fn = dsp.diff_row;
+        vars[n++].and_fn = dsp.and_row;
     }
     return n;
 }
@@ -268,12 +296,16 @@ static void flag_names(unsigned flags, char *buf, size_t size)
         snprintf(buf, size, " none");
 }
 
+/* Per kernel (KERNEL_*). */
 typedef struct result {
     stats st[VMO_ARRAY_SIZE(sizes)][MAX_VARIANTS];
 } result;
 
-static void print_table(const variant *vars, int nvars, const result *res, int rounds)
+/* One kernel's table; diff_row's comes first, without a title, as it always did. */
+static void print_table(const variant *vars, int nvars, int k, const result *res, int rounds)
 {
+    if (k != KERNEL_DIFF)
+        printf("\n%s (thr_ab = thr_cb = %d)\n", kernels[k].name, THRESHOLD);
     printf("\n%-10s %-7s %9s %9s %9s %9s %9s\n", "size", "variant", "GB/s", "min", "max",
            "x memcpy", "x c");
     for (size_t s = 0; s < VMO_ARRAY_SIZE(sizes); s++) {
@@ -286,10 +318,32 @@ static void print_table(const variant *vars, int nvars, const result *res, int r
                    st->median, st->min, st->max, st->median / mc, st->median / c);
         }
     }
-    printf("\nmedians of %d interleaved rounds; bytes per pass = 3*W*H (a, b, labels)\n", rounds);
+    printf("\nmedians of %d interleaved rounds; bytes per pass = %s\n", rounds, kernels[k].bytes);
 }
 
-static int write_json(const char *path, const variant *vars, int nvars, const result *res,
+/* The "sizes" array of one kernel, each line indented by `ind` more spaces. */
+static void write_sizes(FILE *f, const variant *vars, int nvars, const result *res, int ind)
+{
+    for (size_t s = 0; s < VMO_ARRAY_SIZE(sizes); s++) {
+        const double mc = res->st[s][0].median, c = res->st[s][1].median;
+        fprintf(f, "%*s    {\"width\": %d, \"height\": %d, \"variants\": {\n", ind, "", sizes[s].w,
+                sizes[s].h);
+        for (int v = 0; v < nvars; v++) {
+            const stats *st = &res->st[s][v];
+            fprintf(f,
+                    "%*s      \"%s\": {\"median_gbps\": %.3f, \"min_gbps\": %.3f, "
+                    "\"max_gbps\": %.3f, \"q1_gbps\": %.3f, \"q3_gbps\": %.3f, "
+                    "\"ratio_memcpy\": %.3f, \"ratio_scalar\": %.3f}%s\n",
+                    ind, "", vars[v].name, st->median, st->min, st->max, st->q1, st->q3,
+                    st->median / mc, st->median / c, v + 1 < nvars ? "," : "");
+        }
+        fprintf(f, "%*s    }}%s\n", ind, "", s + 1 < VMO_ARRAY_SIZE(sizes) ? "," : "");
+    }
+}
+
+/* diff_row's results at the top level, as before and_row existed; and_row's in an object of
+ * the same shape beside them. */
+static int write_json(const char *path, const variant *vars, int nvars, const result res[NKERNELS],
                       int rounds)
 {
     FILE *f = fopen(path, "w");
@@ -310,21 +364,13 @@ static int write_json(const char *path, const variant *vars, int nvars, const re
     fprintf(f, "  \"rounds\": %d,\n  \"threshold\": %d,\n  \"bytes_per_pass\": \"3*W*H\",\n",
             rounds, THRESHOLD);
     fprintf(f, "  \"sizes\": [\n");
-    for (size_t s = 0; s < VMO_ARRAY_SIZE(sizes); s++) {
-        const double mc = res->st[s][0].median, c = res->st[s][1].median;
-        fprintf(f, "    {\"width\": %d, \"height\": %d, \"variants\": {\n", sizes[s].w, sizes[s].h);
-        for (int v = 0; v < nvars; v++) {
-            const stats *st = &res->st[s][v];
-            fprintf(f,
-                    "      \"%s\": {\"median_gbps\": %.3f, \"min_gbps\": %.3f, "
-                    "\"max_gbps\": %.3f, \"q1_gbps\": %.3f, \"q3_gbps\": %.3f, "
-                    "\"ratio_memcpy\": %.3f, \"ratio_scalar\": %.3f}%s\n",
-                    vars[v].name, st->median, st->min, st->max, st->q1, st->q3, st->median / mc,
-                    st->median / c, v + 1 < nvars ? "," : "");
-        }
-        fprintf(f, "    }}%s\n", s + 1 < VMO_ARRAY_SIZE(sizes) ? "," : "");
-    }
-    fprintf(f, "  ]\n}\n");
+    write_sizes(f, vars, nvars, &res[KERNEL_DIFF], 0);
+    fprintf(f, "  ],\n");
+    fprintf(f, "  \"and_row\": {\"thr_ab\": %d, \"thr_cb\": %d, \"bytes_per_pass\": \"4*W*H\",\n",
+            THRESHOLD, THRESHOLD);
+    fprintf(f, "    \"sizes\": [\n");
+    write_sizes(f, vars, nvars, &res[KERNEL_AND], 2);
+    fprintf(f, "    ]\n  }\n}\n");
     return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -333,11 +379,11 @@ static int write_json(const char *path, const variant *vars, int nvars, const re
 /* All sizes and variants interleaved in every round, both in a rotating order: a slow
  * spell of the machine (a neighbour's burst) then spoils a few rounds of everything, which
  * the medians drop, instead of every round of one size or one variant. */
-static int run_rounds(const variant *vars, int nvars, int rounds, result *res)
+static int run_rounds(const variant *vars, int nvars, int rounds, result res[NKERNELS])
 {
     static planes p[NSIZES];
-    static int reps[NSIZES][MAX_VARIANTS];
-    static double gbps[NSIZES][MAX_VARIANTS][MAX_ROUNDS];
+    static int reps[NSIZES][NKERNELS][MAX_VARIANTS];
+    static double gbps[NSIZES][NKERNELS][MAX_VARIANTS][MAX_ROUNDS];
     int rc = -1;
     size_t ready = 0;
     for (; ready < NSIZES; ready++) {
@@ -346,25 +392,31 @@ static int run_rounds(const variant *vars, int nvars, int rounds, result *res)
             planes_free(&p[ready]);
             goto out;
         }
-        if (check_identical(vars, nvars, &p[ready]) != 0) {
-            planes_free(&p[ready]);
-            goto out;
+        for (int k = 0; k < NKERNELS; k++) {
+            if (check_identical(vars, nvars, k, &p[ready]) != 0) {
+                planes_free(&p[ready]);
+                goto out;
+            }
+            for (int v = 0; v < nvars; v++)
+                reps[ready][k][v] = calibrate(&vars[v], k, &p[ready]);
         }
-        for (int v = 0; v < nvars; v++)
-            reps[ready][v] = calibrate(&vars[v], &p[ready]);
     }
     for (int r = 0; r < rounds; r++) {
         for (size_t i = 0; i < NSIZES; i++) {
             const size_t s = (r + i) % NSIZES;
-            for (int k = 0; k < nvars; k++) {
-                const int v = (r + k) % nvars;
-                gbps[s][v][r] = time_batch(&vars[v], &p[s], reps[s][v]);
+            for (int j = 0; j < NKERNELS; j++) {
+                const int k = (r + j) % NKERNELS;
+                for (int m = 0; m < nvars; m++) {
+                    const int v = (r + m) % nvars;
+                    gbps[s][k][v][r] = time_batch(&vars[v], k, &p[s], reps[s][k][v]);
+                }
             }
         }
     }
-    for (size_t s = 0; s < NSIZES; s++)
-        for (int v = 0; v < nvars; v++)
-            res->st[s][v] = summarize(gbps[s][v], rounds);
+    for (int k = 0; k < NKERNELS; k++)
+        for (size_t s = 0; s < NSIZES; s++)
+            for (int v = 0; v < nvars; v++)
+                res[k].st[s][v] = summarize(gbps[s][k][v], rounds);
     rc = 0;
 out:
     while (ready > 0)
@@ -397,11 +449,12 @@ int main(int argc, char **argv)
     flag_names(vmo_cpu_detect(), have, sizeof(have));
     printf("cpu: %s\nflags:%s\nload average: %.2f\n", model, have, load_average());
 
-    static result res;
-    if (run_rounds(vars, nvars, rounds, &res) != 0)
+    static result res[NKERNELS];
+    if (run_rounds(vars, nvars, rounds, res) != 0)
         return 1;
-    print_table(vars, nvars, &res, rounds);
-    if (json && write_json(json, vars, nvars, &res, rounds) != 0) {
+    for (int k = 0; k < NKERNELS; k++)
+        print_table(vars, nvars, k, &res[k], rounds);
+    if (json && write_json(json, vars, nvars, res, rounds) != 0) {
         fprintf(stderr, "bench_kernels: cannot write %s\n", json);
         return 1;
     }
