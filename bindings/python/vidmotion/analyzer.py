@@ -8,6 +8,7 @@ import dataclasses
 import io
 import os
 import queue
+import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from ._time import TimeLike, to_posix
 from .config import Config, Zone, ZoneSpec
 from .errors import CancelledError, Error, InvalidArgumentError, StateError, error_for
 from .request import Request
-from .result import FrameScore, Result, Segment, frame_from_report, segment_from_c
+from .result import FrameScore, Result, Segment, _Handle, frame_from_report, segment_from_c
 
 __all__ = ["Analyzer", "Progress", "FrameStream", "Source", "FrameCallback", "EventCallback",
            "ProgressCallback"]
@@ -281,11 +282,18 @@ class Analyzer:
         raise error_for(rc, detail if detail is not None else self.last_error, strerror(rc),
                         result)
 
-    def _run(self, call: _Call, fn: Callable[[ctypes.c_void_p], int]) -> Result:
+    def _run(self, call: _Call, fn: Callable[[ctypes.c_void_p], int], *,
+             sigint: bool = True) -> Result:
         out = ctypes.c_void_p()
         self._enter(call)
         try:
-            rc = fn(out)
+            try:
+                with _SigintCancels(self) if sigint else _NoOp():
+                    rc = fn(out)
+            except KeyboardInterrupt:
+                if out:
+                    _Handle(out)  # frees the partial result at once
+                raise
             detail = text(api.vmo_analyzer_last_error(self._handle))
         finally:
             self._leave()
@@ -357,35 +365,33 @@ class Analyzer:
         contiguous clips, clips analysed in parallel (the ``jobs`` option)."""
         rq = request if isinstance(request, Request) else Request(request)
         call = self._new_call([c.path for c in rq.clips])
-        h = rq._build()
-        try:
-            return self._interruptible(call, lambda out: api.vmo_analyzer_run_request(
-                self._handle, h, ctypes.byref(out)))
-        finally:
-            api.vmo_request_destroy(ctypes.byref(h))
 
-    def _interruptible(self, call: _Call, fn: Callable[[ctypes.c_void_p], int]) -> Result:
-        """Runs fn on a helper thread when called on the main thread, so that Ctrl-C
-        cancels a request whose callbacks run on worker threads."""
+        def fn(out: ctypes.c_void_p) -> int:
+            h = rq._build()  # owned by the thread that runs the request
+            try:
+                return api.vmo_analyzer_run_request(self._handle, h, ctypes.byref(out))
+            finally:
+                api.vmo_request_destroy(ctypes.byref(h))
+
         if threading.current_thread() is not threading.main_thread():
             return self._run(call, fn)
+        # On the main thread, the request runs on a helper thread while this one waits, so
+        # that Ctrl-C is seen even when every callback runs on worker threads.
         box: dict[str, Any] = {}
+        done = threading.Event()
 
         def work() -> None:
             try:
-                box["result"] = self._run(call, fn)
+                box["result"] = self._run(call, fn, sigint=False)
             except BaseException as e:  # noqa: B036
                 box["error"] = e
+            finally:
+                done.set()
 
-        t = threading.Thread(target=work, name="vidmotion-request", daemon=True)
-        t.start()
-        try:
-            while t.is_alive():
-                t.join(0.05)
-        except KeyboardInterrupt:
-            self.cancel()
-            t.join()
-            raise
+        with _SigintCancels(self):
+            threading.Thread(target=work, name="vidmotion-request", daemon=True).start()
+            while not done.wait(0.05):
+                pass
         if "error" in box:
             raise box["error"]
         return box["result"]
@@ -460,6 +466,47 @@ class Analyzer:
             ctypes.byref(out)))
 
 
+class _NoOp:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class _SigintCancels:
+    """During a call on the main thread, Ctrl-C (SIGINT) cancels the analyzer instead of
+    raising KeyboardInterrupt inside a callback (where it could escape before the
+    callback's own ``try``); KeyboardInterrupt is raised once the call has returned."""
+
+    def __init__(self, an: Analyzer) -> None:
+        self.an = an
+        self.old: Any = None
+        self.hit = False
+        self.active = False
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.hit = True
+        self.an.cancel()
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        old = signal.getsignal(signal.SIGINT)
+        if not callable(old):
+            return  # SIG_IGN / SIG_DFL / set from C: leave it alone
+        self.old = old
+        signal.signal(signal.SIGINT, self._handler)
+        self.active = True
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.active:
+            return
+        signal.signal(signal.SIGINT, self.old)
+        if self.hit:
+            self.old(signal.SIGINT, None)  # the default handler raises KeyboardInterrupt
+
+
 def _luma_buffer(frame: Any, width: int | None, height: int | None,
                  stride: int | None) -> tuple[int, Any, int, int, int]:
     """(address, object to keep alive, width, height, stride) of a luma plane, no copy
@@ -509,6 +556,7 @@ class FrameStream(Iterator[FrameScore]):
         self._owns = owns_analyzer
         self._q: queue.Queue[Any] = queue.Queue(maxsize=max(1, buffer))
         self._closed = threading.Event()
+        self._finished = threading.Event()
         self.result: Result | None = None
         self._error: BaseException | None = None
         self._done = False
@@ -540,10 +588,13 @@ class FrameStream(Iterator[FrameScore]):
 
     def _work(self, source: Source) -> None:
         try:
-            result = self._scan(source)
-            self._q_put_final((result, None))
-        except BaseException as e:  # noqa: B036
-            self._q_put_final((None, e))
+            try:
+                result = self._scan(source)
+                self._q_put_final((result, None))
+            except BaseException as e:  # noqa: B036
+                self._q_put_final((None, e))
+        finally:
+            self._finished.set()
 
     def _scan(self, source: Source) -> Result:
         return self._an.scan(source, on_frame=self._sink)
@@ -587,7 +638,7 @@ class FrameStream(Iterator[FrameScore]):
             return
         self._closed.set()
         self._an.cancel()
-        while self._thread.is_alive() or not self._q.empty():
+        while not self._finished.is_set() or not self._q.empty():
             try:
                 item = self._q.get(timeout=0.05)
             except queue.Empty:
