@@ -10,6 +10,7 @@
 #include "analyzer.h"
 #include "cpu.h"
 #include "decode.h"
+#include "index.h"
 #include "timefmt.h"
 
 /* ------------------------------------------------------------------------------------------
@@ -61,6 +62,7 @@ int vmo_analyzer_worker(vmo_analyzer *parent, const vmo_config *cfg, pthread_mut
     an->wall_source = plan->wall_source;
     an->range_from = plan->range_from;
     an->range_to = plan->range_to;
+    an->write_index = plan->write_index;
     an->frame_fn = parent->frame_fn;
     an->frame_user = parent->frame_user;
     an->event_fn = parent->event_fn;
@@ -211,10 +213,31 @@ static int report_frame(vmo_run *run, const vmo_scored_frame *f)
     return rc;
 }
 
+/* A cell counts a frame as moving when at least this many of its pixels changed. */
+#define HEAT_MIN_PIXELS 2
+
+static void heat_add(vmo_run *run, const vmo_scored_frame *f)
+{
+    for (int c = 0; c < VMO_GRID_CELLS; c++)
+        run->heat[c] += VMO_MAX(f->grid_near[c], f->grid_far[c]) >= HEAT_MIN_PIXELS;
+}
+
+static void index_add(vmo_run *run, const vmo_scored_frame *f)
+{
+    int rc = f->plane ? vmo_index_writer_frame(run->index, f, f->plane->width, f->plane->height)
+                      : VMO_ERR_STATE;
+    if (rc != VMO_OK && !run->index_failed)
+        run->index_failed = rc;
+}
+
 static int on_scored(void *user, const vmo_scored_frame *f)
 {
     vmo_run *run = user;
     vmo_clip_data *clip = run_clip(run);
+    if (run->heat && f->grid_near)
+        heat_add(run, f);
+    if (run->index && !run->index_failed)
+        index_add(run, f);
     int cancel = vmo_detector_push(&run->det, f) && !run->cancelled;
     if (run->an->cfg.settings.frames &&
         vmo_clip_add_frame(clip, f->t, (uint8_t)f->flags, f->zone_count, f->changed,
@@ -245,24 +268,44 @@ static int run_begin(vmo_run *run, vmo_analyzer *an, vmo_result *res, const char
 }
 
 /* Starts scoring once the nominal frame rate is known. */
+/* The analysed frame rate: the clip's, capped by the "fps" option. */
+static double analysed_rate(const vmo_settings *s, double fps)
+{
+    double rate = fps > 0 ? fps : 25.0;
+    return (s->fps > 0 && s->fps < rate) ? s->fps : rate;
+}
+
+/* Events (and the heatmap) of one clip, whatever feeds them: a scorer or an index. */
+static int run_start_detector(vmo_run *run, double fps)
+{
+    vmo_analyzer *an = run->an;
+    vmo_clip_data *clip = run_clip(run);
+    clip->frame_dur = 1.0 / analysed_rate(&an->cfg.settings, fps);
+    clip->info.fps = fps;
+    uint64_t area[VMO_MAX_ZONES] = { 0 };
+    vmo_detector_init(&run->det, &an->cfg.settings, an->zone_count, area, clip->frame_dur,
+                      on_live_event, run);
+    run->have_det = 1;
+    if (an->cfg.settings.heatmap) {
+        run->heat = calloc(VMO_GRID_CELLS, sizeof(uint32_t));
+        if (!run->heat)
+            return vmo_err_set(&an->err, VMO_ERR_NO_MEMORY, "out of memory");
+    }
+    return VMO_OK;
+}
+
 static int run_start_scoring(vmo_run *run, double fps)
 {
     vmo_analyzer *an = run->an;
-    const vmo_settings *s = &an->cfg.settings;
-    double rate = fps > 0 ? fps : 25.0;
-    if (s->fps > 0 && s->fps < rate)
-        rate = s->fps;
-    vmo_clip_data *clip = run_clip(run);
-    clip->frame_dur = 1.0 / rate;
-    clip->info.fps = fps;
-    int rc = vmo_scorer_create(&run->scorer, s, &an->cfg.zones, rate, an->cpu, on_scored, run,
-                               &an->err);
+    int rc = run_start_detector(run, fps);
     if (rc != VMO_OK)
         return rc;
-    uint64_t area[VMO_MAX_ZONES] = { 0 };
-    vmo_detector_init(&run->det, s, an->zone_count, area, clip->frame_dur, on_live_event, run);
-    run->have_det = 1;
-    return VMO_OK;
+    rc = vmo_scorer_create(&run->scorer, &an->cfg.settings, &an->cfg.zones,
+                           analysed_rate(&an->cfg.settings, fps), an->cpu, on_scored, run,
+                           &an->err);
+    if (rc == VMO_OK && (run->heat || run->index))
+        vmo_scorer_enable_grid(run->scorer);
+    return rc;
 }
 
 /* fps cap: analyse a frame when it is due, so skipped frames spread evenly. */
@@ -327,13 +370,35 @@ static int run_finish(vmo_run *run)
     clip->info.analysed = run->analysed;
     if (run->cancelled)
         clip->info.flags |= VMO_CLIP_CANCELLED;
+    clip->heat = run->heat;
+    run->heat = NULL;
     if (run->failed)
         rc = vmo_err_set(&run->an->err, VMO_ERR_NO_MEMORY, "out of memory storing results");
     return rc;
 }
 
+/* Commits the index of a whole, uncancelled scan; drops it otherwise. A scan whose index
+ * cannot be written still succeeds: the index is an optimisation, the clip is analysed. */
+static void run_close_index(vmo_run *run, int scan_ok)
+{
+    if (!run->index)
+        return;
+    vmo_clip_data *clip = run_clip(run);
+    const int whole = scan_ok && !run->cancelled && !run->index_failed &&
+                      !(clip->info.flags & (VMO_CLIP_PARTIAL | VMO_CLIP_CANCELLED));
+    vmo_errbuf err;
+    int rc = vmo_index_writer_close(&run->index, &clip->info,
+                                    run->scorer ? vmo_scorer_k(run->scorer) : 0, whole, &err);
+    if (whole && rc != VMO_OK)
+        vmo_log(VMO_LOG_WARNING, "%s", err.msg);
+}
+
 static void run_free(vmo_run *run)
 {
+    if (run->index)
+        vmo_index_writer_close(&run->index, NULL, 0, 0, NULL);
+    free(run->heat);
+    run->heat = NULL;
     vmo_scorer_destroy(&run->scorer);
     if (run->have_det)
         vmo_detector_free(&run->det);
@@ -451,8 +516,12 @@ static int run_decode_loop(vmo_run *run, vmo_decoder *dec, vmo_preparer *prep)
         if (!isnan(prev_t) && df.t > prev_t)
             clip->frame_dur = df.t - prev_t;
         prev_t = last_t = df.t;
-        if (df.key)
+        if (df.key) {
             vmo_detector_keyframe(&run->det, df.t);
+            if (run->index && vmo_index_writer_keyframe(run->index, df.t) != VMO_OK &&
+                !run->index_failed)
+                run->index_failed = VMO_ERR_IO;
+        }
         if (!run_frame_due(run, df.t))
             continue;
         int w, h;
@@ -506,12 +575,17 @@ static int scan_decoder(vmo_analyzer *an, vmo_decoder *dec, const char *name, vm
                  : vmo_err_set(&an->err, VMO_ERR_NO_MEMORY, "out of memory");
     if (rc == VMO_OK) {
         clip_set_media_info(&run, mi, name);
-        rc = run_start_scoring(&run, mi->fps);
+        if (an->write_index && isnan(an->range_from) && isnan(an->range_to))
+            rc = vmo_index_writer_open(&run.index, name, &an->cfg.settings, &an->cfg.zones,
+                                       &an->err);
     }
+    if (rc == VMO_OK)
+        rc = run_start_scoring(&run, mi->fps);
     if (rc == VMO_OK)
         rc = run_decode_loop(&run, dec, prep);
     if (rc == VMO_OK)
         rc = run_finish(&run);
+    run_close_index(&run, rc == VMO_OK);
     if (rc == VMO_OK)
         rc = vmo_result_finalize(res) == VMO_OK
                  ? VMO_OK
@@ -575,7 +649,10 @@ int vmo_analyzer_scan_io(vmo_analyzer *an, const vmo_io *io, const char *name,
     int rc = vmo_decoder_open_io(&dec, io, &opts, &an->err);
     if (rc != VMO_OK)
         return rc;
+    const int saved = an->write_index; /* an index sits next to a file; there is none */
+    an->write_index = 0;
     rc = scan_decoder(an, dec, name ? name : "", out);
+    an->write_index = saved;
     vmo_decoder_close(&dec);
     return rc;
 }
@@ -748,4 +825,116 @@ int vmo_analyzer_push_finish(vmo_analyzer *an, const char *name, double wall_sta
     }
     *out = res;
     return cancelled ? vmo_err_set(&an->err, VMO_ERR_CANCELLED, "cancelled") : VMO_OK;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Motion index
+ * ---------------------------------------------------------------------------------------- */
+
+int vmo_analyzer_index_file(vmo_analyzer *an, const char *path, vmo_result **out)
+{
+    if (out)
+        *out = NULL;
+    if (!an || !path)
+        return VMO_ERR_INVALID_ARG;
+    vmo_result *res = NULL;
+    const int saved = an->write_index;
+    an->write_index = 1;
+    int rc = vmo_analyzer_scan_file(an, path, &res);
+    an->write_index = saved;
+    if (rc == VMO_OK) {
+        /* The scan succeeds even when its index could not be written: check it is there. */
+        vmo_index_header h;
+        char ipath[4096];
+        snprintf(ipath, sizeof(ipath), "%s%s", path, VMO_INDEX_SUFFIX);
+        vmo_errbuf err;
+        if (vmo_index_read_header(ipath, &h, &err) != VMO_OK)
+            rc = vmo_err_set(&an->err, VMO_ERR_IO, "the index of %s was not written: %s",
+                             path, err.msg);
+    }
+    if (out)
+        *out = res;
+    else
+        vmo_result_destroy(&res);
+    return rc;
+}
+
+typedef struct replay_ctx {
+    vmo_run *run;
+} replay_ctx;
+
+static int replay_frame(void *user, const vmo_scored_frame *f)
+{
+    replay_ctx *ctx = user;
+    ctx->run->analysed++;
+    return on_scored(ctx->run, f);
+}
+
+static void replay_keyframe(void *user, double t)
+{
+    replay_ctx *ctx = user;
+    vmo_detector_keyframe(&ctx->run->det, t);
+}
+
+static void replay_zones(void *user, int zone_count, const uint64_t *area)
+{
+    replay_ctx *ctx = user;
+    vmo_detector_set_areas(&ctx->run->det, zone_count, area);
+}
+
+static void clip_from_index(vmo_run *run, const vmo_index_header *h)
+{
+    vmo_clip_data *clip = run_clip(run);
+    clip->info.frames = h->frames;
+    clip->info.duration = h->duration;
+    clip->info.width = h->width;
+    clip->info.height = h->height;
+    clip->info.rotation = h->rotation;
+    clip->info.analysis_width = h->analysis_w;
+    clip->info.analysis_height = h->analysis_h;
+    clip->info.size_bytes = (int64_t)h->clip.size;
+    clip->info.flags |= VMO_CLIP_INDEXED | h->flags;
+    clip->info.wall_start = run->an->wall_override;
+    clip->info.wall_source = isnan(run->an->wall_override) ? VMO_WALL_NONE
+                                                            : run->an->wall_source;
+    run->wall_start = run->an->wall_override;
+    if (h->flags & VMO_CLIP_TRUNCATED)
+        vmo_clip_set_error(clip, VMO_ERR_TRUNCATED,
+                           "the file ends early: frames up to the cut were analysed");
+}
+
+int vmo_analyzer_replay_index(vmo_analyzer *an, const char *clip_path, const char *index_path,
+                              const vmo_index_header *h, vmo_result **out)
+{
+    *out = NULL;
+    vmo_result *res = NULL;
+    vmo_run run;
+    int rc = zone_names_result(an, &res);
+    if (rc != VMO_OK)
+        return rc;
+    rc = run_begin(&run, an, res, clip_path, h->codec, an->clip_total);
+    if (rc == VMO_OK) {
+        clip_from_index(&run, h);
+        rc = run_start_detector(&run, h->fps);
+    }
+    if (rc == VMO_OK) {
+        replay_ctx ctx = { &run };
+        vmo_index_sink sink = { &ctx, replay_frame, replay_keyframe, replay_zones };
+        rc = vmo_index_replay(index_path, h, &an->cfg.zones, &sink, &an->err);
+        if (rc == VMO_ERR_CANCELLED) {
+            run.cancelled = 1;
+            rc = VMO_OK;
+        }
+    }
+    if (rc == VMO_OK)
+        rc = run_finish(&run);
+    if (rc == VMO_OK && vmo_result_finalize(res) != VMO_OK)
+        rc = vmo_err_set(&an->err, VMO_ERR_NO_MEMORY, "out of memory");
+    run_free(&run);
+    if (rc != VMO_OK) {
+        vmo_result_destroy(&res);
+        return rc;
+    }
+    *out = res;
+    return VMO_OK;
 }

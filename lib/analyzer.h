@@ -26,6 +26,9 @@ typedef struct vmo_run {
     int64_t analysed;
     int cancelled;
     int failed;            /* out of memory while storing results */
+    struct vmo_index_writer *index; /* writing the clip's motion index, or NULL */
+    int index_failed;      /* the index could not be written (VMO_ERR_*) */
+    uint32_t *heat;        /* heatmap counts (VMO_GRID_CELLS), or NULL */
 } vmo_run;
 
 struct vmo_analyzer {
@@ -43,6 +46,7 @@ struct vmo_analyzer {
     int wall_source;          /* VMO_WALL_* of wall_override */
     double range_from;        /* decode only this part of the clip (clip seconds), NaN: */
     double range_to;          /* from the start / to the end */
+    int write_index;          /* write the motion index of scanned clips */
     vmo_frame_fn frame_fn;
     void *frame_user;
     vmo_event_fn event_fn;
@@ -61,17 +65,26 @@ struct vmo_analyzer {
 };
 
 /* A request's plan for one clip. */
+struct vmo_index_header;
 typedef struct vmo_worker_plan {
     int clip_base;        /* the clip's index in the request */
     double wall_override; /* NaN: from the clip */
     int wall_source;      /* where wall_override came from (VMO_WALL_*) */
     double range_from;    /* NaN: whole clip */
     double range_to;
+    int write_index;      /* write the clip's motion index when decoding it whole */
+    const char *index_path; /* answer from this index (checked) instead of decoding, or NULL */
+    const struct vmo_index_header *index;
 } vmo_worker_plan;
 
 /* Worker analyzer for a request: the request's effective config, the parent's callbacks
  * (serialized by cb_lock) and cancel flag. */
 int vmo_analyzer_worker(vmo_analyzer *parent, const vmo_config *cfg, pthread_mutex_t *cb_lock,
                         const vmo_worker_plan *plan, vmo_analyzer **out);
+
+/* Answers one clip from its motion index (header already checked): the same events as a
+ * scan, with zone counts approximated on the grid. */
+int vmo_analyzer_replay_index(vmo_analyzer *an, const char *clip_path, const char *index_path,
+                              const struct vmo_index_header *h, vmo_result **out);
 
 #endif

@@ -62,6 +62,8 @@ static const vmo_option options[] = {
         "seconds: longer events are split; 0 = never"),
     OPT("frames", VMO_OPTION_BOOL, frames, 0, 0, 1,
         "keep every analysed frame's scores in the result (memory grows with clip length)"),
+    OPT("heatmap", VMO_OPTION_BOOL, heatmap, 0, 0, 1,
+        "count, per cell of a 32x18 grid, the frames with motion (vmo_result_heatmap)"),
 };
 
 static const vmo_option *find_option(const char *name)

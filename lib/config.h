@@ -34,7 +34,8 @@ typedef struct vmo_settings {
     double post_roll;    /* seconds of padding after (clip_end) */
     double max_length;   /* seconds; longer events are split; 0 = never */
     /* results */
-    int64_t frames; /* keep per-frame scores in the result */
+    int64_t frames;  /* keep per-frame scores in the result */
+    int64_t heatmap; /* count, per grid cell, the frames with motion */
 } vmo_settings;
 
 struct vmo_config {

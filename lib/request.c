@@ -9,12 +9,15 @@
  * contiguous clips and cut to the window. */
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "analyzer.h"
 #include "decode.h"
+#include "index.h"
 #include "timefmt.h"
 
 typedef struct vmo_request_clip {
@@ -47,7 +50,6 @@ int vmo_request_create(vmo_request **out)
     rq->window = (vmo_window){ NAN, NAN, 0 };
     rq->sensitivity = 1.0;
     rq->min_length = rq->merge_gap = rq->pre_roll = rq->post_roll = NAN;
-    rq->use_index = 1;
     return VMO_OK;
 }
 
@@ -263,6 +265,8 @@ typedef struct clip_plan {
     vmo_worker_plan work;
     struct stat st;
     int have_st;
+    char *index_path;         /* a valid index answers the clip, or NULL */
+    vmo_index_header index;
 } clip_plan;
 
 static void probe_clip(const vmo_request_clip *rc, clip_plan *p)
@@ -335,11 +339,43 @@ static int check_overlaps(const vmo_request *rq, const clip_plan *plan, vmo_errb
     return VMO_OK;
 }
 
-static int plan_request(const vmo_request *rq, clip_plan *plan, vmo_errbuf *err)
+/* A valid index (checksums, the clip's identity, the same analysis settings) answers the
+ * clip without decoding it; anything else is decoded, and may get an index written. */
+static void plan_index(const vmo_request *rq, const vmo_request_clip *rc,
+                       const vmo_settings *s, clip_plan *p)
+{
+    if (p->skip || p->status != VMO_OK)
+        return;
+    p->work.write_index = rq->write_index;
+    if (!rq->use_index)
+        return;
+    size_t n = strlen(rc->path) + sizeof(VMO_INDEX_SUFFIX);
+    char *path = malloc(n);
+    if (!path)
+        return;
+    snprintf(path, n, "%s%s", rc->path, VMO_INDEX_SUFFIX);
+    vmo_errbuf err;
+    if (vmo_index_read_header(path, &p->index, &err) == VMO_OK &&
+        vmo_index_matches(&p->index, rc->path, s, &err) == VMO_OK) {
+        p->index_path = path;
+        p->work.index_path = path;
+        p->work.index = &p->index;
+        return;
+    }
+    if (access(path, F_OK) == 0)
+        vmo_log(VMO_LOG_WARNING, "not using %s: %s", path, err.msg);
+    free(path);
+}
+
+static int plan_request(const vmo_request *rq, const vmo_settings *s, clip_plan *plan,
+                        vmo_errbuf *err)
 {
 #pragma omp parallel for schedule(dynamic, 4)
     for (int i = 0; i < rq->count; i++)
         probe_clip(&rq->clips[i], &plan[i]);
+    int rc = check_overlaps(rq, plan, err);
+    if (rc != VMO_OK)
+        return rc;
     for (int i = 0; i < rq->count; i++) {
         plan[i].work.clip_base = i;
         if (rq->window_kind == VMO_TIME_WALL && isnan(plan[i].wall) && plan[i].status == VMO_OK)
@@ -348,8 +384,9 @@ static int plan_request(const vmo_request *rq, clip_plan *plan, vmo_errbuf *err)
                                "in its name, none given) for a wall-clock window",
                                rq->clips[i].path);
         plan_range(rq, &plan[i]);
+        plan_index(rq, &rq->clips[i], s, &plan[i]);
     }
-    return check_overlaps(rq, plan, err);
+    return VMO_OK;
 }
 
 /* ---- running ---- */
@@ -369,7 +406,14 @@ static void analyse_clip(vmo_analyzer *an, const vmo_config *cfg, const vmo_requ
         vmo_err_set(&out->err, out->status, "out of memory");
         return;
     }
-    out->status = vmo_analyzer_scan_file(worker, rc->path, &out->res);
+    if (plan->index_path) {
+        out->status = vmo_analyzer_replay_index(worker, rc->path, plan->index_path, &plan->index,
+                                                &out->res);
+        if (out->status != VMO_OK) /* the index broke after all: decode instead */
+            vmo_log(VMO_LOG_WARNING, "%s: %s", plan->index_path, worker->err.msg);
+    }
+    if (!out->res)
+        out->status = vmo_analyzer_scan_file(worker, rc->path, &out->res);
     vmo_err_copy(&out->err, &worker->err);
     vmo_analyzer_destroy(&worker);
 }
@@ -494,9 +538,11 @@ int vmo_analyzer_run_request(vmo_analyzer *an, const vmo_request *rq, vmo_result
     if (!plan)
         rc = vmo_err_set(&an->err, VMO_ERR_NO_MEMORY, "out of memory");
     if (rc == VMO_OK)
-        rc = plan_request(rq, plan, &an->err);
+        rc = plan_request(rq, &cfg.settings, plan, &an->err);
     if (rc == VMO_OK)
         rc = run_planned(an, rq, &cfg, plan, out);
+    for (int i = 0; plan && i < rq->count; i++)
+        free(plan[i].index_path);
     free(plan);
     vmo_zone_set_clear(&cfg.zones);
     if (rc != VMO_OK)

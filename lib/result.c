@@ -46,6 +46,7 @@ static void clip_free(vmo_clip_data *c)
     free(c->fflags);
     free(c->changed);
     free(c->mad);
+    free(c->heat);
 }
 
 void vmo_result_destroy(vmo_result **pr)
@@ -225,6 +226,21 @@ int vmo_result_event_source(const vmo_result *res, int event, int source,
         return VMO_ERR_INVALID_ARG;
     return vmo_copy_sized(out, &res->final.sources[res->final.first[event] + source],
                           sizeof(vmo_event_source));
+}
+
+int vmo_result_heatmap(const vmo_result *res, int clip, const uint32_t **counts, int *width,
+                       int *height)
+{
+    if (!res || !counts || clip < 0 || clip >= res->nclips)
+        return VMO_ERR_INVALID_ARG;
+    if (!res->clips[clip].heat)
+        return VMO_ERR_STATE;
+    *counts = res->clips[clip].heat;
+    if (width)
+        *width = VMO_GRID_W;
+    if (height)
+        *height = VMO_GRID_H;
+    return VMO_OK;
 }
 
 int vmo_result_series(const vmo_result *res, int clip, int zone, vmo_series *out)

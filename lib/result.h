@@ -20,6 +20,7 @@ typedef struct vmo_clip_data {
     uint8_t *fflags;
     float *changed;       /* zone-major: changed[z * cap + i] */
     float *mad;
+    uint32_t *heat;       /* VMO_GRID_CELLS frame counts (the "heatmap" option), or NULL */
 } vmo_clip_data;
 
 struct vmo_result {

@@ -34,6 +34,8 @@ void vmo_combine_frame(const vmo_raw_frame *f, int zone_count, const uint64_t *a
         .near = f->near,
         .area = area,
         .plane = f->plane,
+        .grid_near = f->grid_near,
+        .grid_far = f->grid_far,
     };
 }
 
@@ -222,6 +224,9 @@ struct vmo_scorer {
     vmo_combined combined;
     vmo_light_work light;
     uint64_t cnt[256], sum[256];
+    int grid;             /* measure per-cell counts */
+    uint8_t *cell_labels; /* w * h: 1 + grid column, 0 under a privacy mask */
+    int *cell_row;        /* h: grid row of each pixel row */
 };
 
 static void free_planes(vmo_scorer *sc)
@@ -234,8 +239,36 @@ static void free_planes(vmo_scorer *sc)
     vmo_plane_free(&sc->comp_c);
     free(sc->tmp);
     sc->tmp = NULL;
+    free(sc->cell_labels);
+    sc->cell_labels = NULL;
+    free(sc->cell_row);
+    sc->cell_row = NULL;
     vmo_zone_map_free(&sc->map);
     sc->w = sc->h = 0;
+}
+
+void vmo_scorer_enable_grid(vmo_scorer *sc)
+{
+    sc->grid = 1;
+}
+
+/* Labels of the grid pass: the grid column of each pixel (+1), 0 where a mask hides it. */
+static int setup_cells(vmo_scorer *sc, int w, int h)
+{
+    sc->cell_labels = malloc((size_t)w * (size_t)h);
+    sc->cell_row = malloc(sizeof(int) * (size_t)h);
+    if (!sc->cell_labels || !sc->cell_row)
+        return VMO_ERR_NO_MEMORY;
+    for (int y = 0; y < h; y++) {
+        sc->cell_row[y] = (int)((int64_t)y * VMO_GRID_H / h);
+        for (int x = 0; x < w; x++) {
+            const size_t i = (size_t)y * (size_t)w + (size_t)x;
+            sc->cell_labels[i] = sc->map.excluded && sc->map.excluded[i]
+                                     ? 0
+                                     : (uint8_t)(1 + (int64_t)x * VMO_GRID_W / w);
+        }
+    }
+    return VMO_OK;
 }
 
 int vmo_scorer_create(vmo_scorer **out, const vmo_settings *s, const vmo_zone_set *zones,
@@ -318,6 +351,8 @@ static int setup_size(vmo_scorer *sc, int w, int h, vmo_errbuf *err)
         goto nomem;
     sc->tmp = malloc(2 * (size_t)w + 64);
     if (!sc->tmp)
+        goto nomem;
+    if (sc->grid && setup_cells(sc, w, h) != VMO_OK)
         goto nomem;
     sc->block_size = vmo_light_block_size(w, h);
     sc->blocks = (w / sc->block_size) * (h / sc->block_size);
@@ -473,11 +508,31 @@ static void measure_sad(vmo_scorer *sc, int64_t prev, int64_t cur, const slot_fi
     classes_to_zones(sc, NULL, u->sad);
 }
 
-/* Pixels of frame t that differ from frame `past` and from frame `future`, per zone.
- * fp: the fit of (past -> t); ff: the fit of (t -> future). */
+/* The same AND count per grid cell: one pass with the cell labels, summed per band of
+ * rows that share a grid row. */
+static void measure_cells(vmo_scorer *sc, const vmo_plane *a, const vmo_plane *b,
+                          const vmo_plane *c, int tab, int tcb, uint32_t *grid)
+{
+    memset(grid, 0, sizeof(uint32_t) * VMO_GRID_CELLS);
+    for (int y = 0; y < sc->h;) {
+        const int row = sc->cell_row[y];
+        memset(sc->cnt, 0, sizeof(uint64_t) * (VMO_GRID_W + 1));
+        for (; y < sc->h && sc->cell_row[y] == row; y++)
+            sc->dsp.and_row(a->data + (ptrdiff_t)y * a->stride,
+                            b->data + (ptrdiff_t)y * b->stride,
+                            c->data + (ptrdiff_t)y * c->stride,
+                            sc->cell_labels + (ptrdiff_t)y * sc->w, sc->w, tab, tcb, sc->cnt);
+        for (int x = 0; x < VMO_GRID_W; x++)
+            grid[row * VMO_GRID_W + x] = (uint32_t)sc->cnt[x + 1];
+    }
+}
+
+/* Pixels of frame t that differ from frame `past` and from frame `future`, per zone (and
+ * per grid cell into `grid`, when not NULL). fp: the fit of (past -> t); ff: the fit of
+ * (t -> future). */
 static void measure_both(vmo_scorer *sc, int64_t past, int64_t t, int64_t future,
                          const slot_fit *fp, const slot_fit *ff, vmo_raw_frame *f,
-                         uint32_t *out)
+                         uint32_t *out, uint32_t *grid)
 {
     const vmo_plane *a = &sc->blr[bslot(sc, past)], *b = &sc->blr[bslot(sc, t)];
     const vmo_plane *c = &sc->blr[bslot(sc, future)];
@@ -499,6 +554,8 @@ static void measure_both(vmo_scorer *sc, int64_t past, int64_t t, int64_t future
                         sc->map.labels + (ptrdiff_t)y * sc->map.width, sc->w, tab, tcb,
                         sc->cnt);
     classes_to_zones(sc, out, NULL);
+    if (grid)
+        measure_cells(sc, a, b, c, tab, tcb, grid);
 }
 
 /* Copies the prepared plane into its blurred slot, blurs it and caches its block means. */
@@ -531,8 +588,9 @@ static void measure_near(vmo_scorer *sc, int64_t t, int64_t next)
 {
     if (next == t || t == 0)
         return; /* no past or no future: nothing differs both ways */
+    vmo_raw_frame *f = wait_frame(sc, t);
     measure_both(sc, t - 1, t, next, &sc->near_fit[bslot(sc, t)],
-                 &sc->near_fit[bslot(sc, next)], wait_frame(sc, t), wait_frame(sc, t)->near);
+                 &sc->near_fit[bslot(sc, next)], f, f->near, sc->grid ? f->grid_near : NULL);
 }
 
 /* The oldest waiting frame (number t) learns its far future: measure far(t), score it and
@@ -548,10 +606,12 @@ static int complete_oldest(vmo_scorer *sc, int64_t future)
         else
             fit_pair(sc, t, future, &ff);
         measure_both(sc, t >= sc->K ? t - sc->K : 0, t, future, &sc->far_fit[bslot(sc, t)],
-                     &ff, f, f->far);
+                     &ff, f, f->far, sc->grid ? f->grid_far : NULL);
     }
     vmo_scored_frame out;
     vmo_combine_frame(f, sc->map.zone_count, sc->map.zone_area, &sc->combined, &out);
+    if (!sc->grid)
+        out.grid_near = out.grid_far = NULL;
     sc->wait_head = (sc->wait_head + 1) % (sc->K + 2);
     sc->wait_n--;
     return sc->emit ? sc->emit(sc->user, &out) : 0;

@@ -27,6 +27,8 @@
 #include "prepare.h"
 #include "zones.h"
 
+#define VMO_GRID_CELLS (VMO_GRID_W * VMO_GRID_H)
+
 /* Raw measures of one frame, before combination. */
 typedef struct vmo_raw_frame {
     int64_t index;
@@ -37,6 +39,10 @@ typedef struct vmo_raw_frame {
     uint32_t near[VMO_MAX_ZONES];   /* changed vs the previous and the next frame */
     uint32_t far[VMO_MAX_ZONES];    /* changed vs the frame K before and the frame K after */
     const vmo_plane *plane;         /* its analysis plane while it waits, or NULL */
+    /* The same counts per cell of the VMO_GRID_W x VMO_GRID_H grid over the whole picture
+     * (privacy masks left out), when the scorer measures the grid (index, heatmap). */
+    uint32_t grid_near[VMO_GRID_CELLS];
+    uint32_t grid_far[VMO_GRID_CELLS];
 } vmo_raw_frame;
 
 /* A final, scored frame. Arrays hold zone_count values and are valid during the call. */
@@ -52,6 +58,8 @@ typedef struct vmo_scored_frame {
     const uint32_t *near;    /* of which seen at the near (t +/- 1) distance */
     const uint64_t *area;    /* zone areas in pixels */
     const vmo_plane *plane;  /* analysis plane (unblurred), NULL when replayed from an index */
+    const uint32_t *grid_near; /* per-cell counts (VMO_GRID_CELLS), NULL without the grid */
+    const uint32_t *grid_far;
 } vmo_scored_frame;
 
 typedef int (*vmo_scored_fn)(void *user, const vmo_scored_frame *frame);
@@ -81,6 +89,8 @@ int vmo_scorer_begin(vmo_scorer *sc, int w, int h, vmo_plane **plane, vmo_errbuf
 int vmo_scorer_end(vmo_scorer *sc, int64_t index, double t, uint32_t flags, vmo_errbuf *err);
 /* End of stream: emits every waiting frame. */
 int vmo_scorer_flush(vmo_scorer *sc, vmo_errbuf *err);
+/* Measure per-cell counts too (for a motion index or a heatmap). Before the first frame. */
+void vmo_scorer_enable_grid(vmo_scorer *sc);
 /* The long-baseline distance K in frames. */
 int vmo_scorer_k(const vmo_scorer *sc);
 /* Zone count and areas of the current zone map (0 before the first frame). */

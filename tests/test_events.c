@@ -50,7 +50,8 @@ static run_out detect(const vmo_settings *s, const float *scores, int n)
         float changed = scores[i];
         uint32_t px = (uint32_t)lround(changed * 10000.0);
         float mad = 0;
-        vmo_scored_frame f = { i, i * DT, 0, 0, 1, &changed, &mad, &px, &px, area, NULL };
+        vmo_scored_frame f = { .index = i, .t = i * DT, .zone_count = 1, .changed = &changed,
+                               .mad = &mad, .pixels = &px, .near = &px, .area = area };
         vmo_detector_push(&d, &f);
     }
     vmo_detector_finish(&d);

@@ -46,5 +46,9 @@ int cli_result_exit(const vmo_result *res);
 
 /* Subcommands. argv[0] is the subcommand's name. */
 int cmd_scan(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_index(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

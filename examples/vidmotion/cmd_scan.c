@@ -1,4 +1,5 @@
-/* vidmotion scan FILE...: motion per zone and motion segments of one or more clips. */
+/* vidmotion scan FILE... and vidmotion query FILE...: motion per zone and motion segments
+ * of one or more clips. query answers clips that have a valid motion index from it. */
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -18,11 +19,16 @@ static void on_interrupt(int sig)
         vmo_analyzer_cancel(interrupt_target);
 }
 
-static void usage(FILE *out)
+static void usage(FILE *out, int query)
 {
-    fputs("usage: vidmotion scan [options] FILE...\n"
-          "Decodes each clip, measures motion inside the zones and prints the motion\n"
-          "segments (a table, or the JSON contract with --json).\n\n"
+    fputs(query ? "usage: vidmotion query [options] FILE...\n"
+                  "Answers from each clip's motion index (vidmotion index) where a valid one\n"
+                  "exists, and decodes the others: the motion segments in the window.\n\n"
+                : "usage: vidmotion scan [options] FILE...\n"
+                  "Decodes each clip, measures motion inside the zones and prints the motion\n"
+                  "segments (a table, or the JSON contract with --json).\n\n",
+          out);
+    fputs(
           "Output:\n"
           "  --json             print the result as JSON (docs/json.md)\n"
           "  --frames           with --json: also every analysed frame's scores\n"
@@ -47,7 +53,7 @@ static const struct option long_options[] = {
     { 0, 0, 0, 0 },
 };
 
-static int parse(cli_common *c, int argc, char **argv)
+static int parse(cli_common *c, int argc, char **argv, int query)
 {
     int opt, index;
     optind = 1;
@@ -60,26 +66,26 @@ static int parse(cli_common *c, int argc, char **argv)
         case 'j': c->json = 1; break;
         case 'F': c->frames = 1; break;
         case 'q': c->quiet = 1; break;
-        case 'h': usage(stdout); return -1;
-        default: usage(stderr); return CLI_USAGE;
+        case 'h': usage(stdout, query); return -1;
+        default: usage(stderr, query); return CLI_USAGE;
         }
     }
     c->files = calloc((size_t)(argc - optind + 1), sizeof(char *));
     for (int i = optind; c->files && i < argc; i++)
         c->files[c->nfiles++] = argv[i];
     if (c->nfiles == 0) {
-        cli_error("scan: no input file (try 'vidmotion scan --help')");
+        cli_error("%s: no input file (try 'vidmotion %s --help')", argv[0], argv[0]);
         return CLI_USAGE;
     }
     return CLI_OK;
 }
 
-int cmd_scan(int argc, char **argv)
+static int scan_or_query(int argc, char **argv, int query)
 {
     cli_common c;
     if (cli_common_init(&c))
         return CLI_INPUT_ERROR;
-    int rc = parse(&c, argc, argv);
+    int rc = parse(&c, argc, argv, query);
     if (rc != CLI_OK) {
         cli_common_free(&c);
         return rc < 0 ? CLI_OK : rc;
@@ -96,6 +102,8 @@ int cmd_scan(int argc, char **argv)
         status = vmo_request_add_clip(rq, c.files[i], NAN);
     if (status == VMO_OK && (c.from || c.to))
         status = vmo_request_set_window(rq, c.from, c.to);
+    if (status == VMO_OK && query)
+        status = vmo_request_set_double(rq, "use_index", 1);
     if (status != VMO_OK) {
         cli_error("%s", rq && *vmo_request_last_error(rq) ? vmo_request_last_error(rq)
                         : an ? vmo_analyzer_last_error(an) : vmo_strerror(status));
@@ -132,4 +140,14 @@ done:
     vmo_analyzer_destroy(&an);
     cli_common_free(&c);
     return rc;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+    return scan_or_query(argc, argv, 0);
+}
+
+int cmd_query(int argc, char **argv)
+{
+    return scan_or_query(argc, argv, 1);
 }

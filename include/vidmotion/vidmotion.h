@@ -491,8 +491,9 @@ VMO_API int vmo_request_select_zone(vmo_request *rq, const char *name);
 /* Request options by name:
  *   "sensitivity"  > 0, default 1: event levels are divided by it (2 = twice as sensitive)
  *   "min_length", "merge_gap", "pre_roll", "post_roll": seconds, default the analyzer's
- *   "use_index"    1 (default): answer clips with a valid motion index from it, no decoding
- *   "write_index"  1: write the motion index of every clip decoded (default 0) */
+ *   "use_index"    1: answer clips that have a valid motion index from it, without decoding
+ *                  (zone counts then come from the index's grid); default 0
+ *   "write_index"  1: write the motion index of every clip decoded whole (default 0) */
 VMO_API int vmo_request_set_double(vmo_request *rq, const char *name, double value);
 
 /* Runs the request with the analyzer's settings and zones. Clips are analysed in parallel
