@@ -12,6 +12,8 @@ typedef struct command {
 
 static const command commands[] = {
     { "scan", cmd_scan, "motion per zone and motion segments of clips" },
+    { "index", cmd_index, "write motion indexes that answer later queries without decoding" },
+    { "query", cmd_query, "answer a time-window request from the indexes (decode the rest)" },
 };
 
 static void usage(FILE *out)
