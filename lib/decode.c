@@ -231,9 +231,13 @@ static int read_box(vmo_decoder *d, int fd, int64_t pos, int64_t size, char type
     if (*len == 1) {
         if (read_at(d, fd, pos + 8, h + 8, 8) != 8)
             return 0;
-        *len = 0;
+        /* unsigned: a hostile 64-bit size must not overflow a signed shift */
+        uint64_t big = 0;
         for (int i = 8; i < 16; i++)
-            *len = *len << 8 | h[i];
+            big = big << 8 | h[i];
+        if (big > INT64_MAX)
+            return 0;
+        *len = (int64_t)big;
         header = 16;
     } else if (*len == 0) {
         *len = size - pos; /* "to the end of the file": what recorders write until they stop */
@@ -264,6 +268,8 @@ static int mp4_walk(vmo_decoder *d, int fd, int64_t size, char *why, size_t why_
                      "the recording or copy was interrupted");
             return 1;
         }
+        if (len > size - pos) /* past the end: nothing follows, and pos + len may overflow */
+            break;
     }
     return 0;
 }
