@@ -418,22 +418,6 @@ static void analyse_clip(vmo_analyzer *an, const vmo_config *cfg, const vmo_requ
     vmo_analyzer_destroy(&worker);
 }
 
-/* Moves clip `index` of src to the end of dst. */
-static int take_clip(vmo_result *dst, vmo_result *src, int index)
-{
-    if (dst->nclips == dst->cap_clips) {
-        int cap = dst->cap_clips ? dst->cap_clips * 2 : 16;
-        vmo_clip_data *grown = realloc(dst->clips, sizeof(*grown) * (size_t)cap);
-        if (!grown)
-            return VMO_ERR_NO_MEMORY;
-        dst->clips = grown;
-        dst->cap_clips = cap;
-    }
-    dst->clips[dst->nclips++] = src->clips[index];
-    memset(&src->clips[index], 0, sizeof(vmo_clip_data));
-    return VMO_OK;
-}
-
 /* A clip that was not decoded (skipped, or failed on its own) stays in the answer. */
 static int add_undecoded(vmo_result *res, const vmo_request_clip *rc, const clip_plan *p,
                          const clip_outcome *o)
@@ -459,7 +443,7 @@ static int gather(vmo_analyzer *an, const vmo_request *rq, const clip_plan *plan
     for (int i = 0; i < rq->count; i++) {
         clip_outcome *o = &outs[i];
         int rc = (o->res && o->res->nclips == 1)
-                     ? take_clip(res, o->res, 0)
+                     ? vmo_result_take_clip(res, o->res, 0)
                      : add_undecoded(res, &rq->clips[i], &plan[i], o);
         if (rc != VMO_OK)
             return vmo_err_set(&an->err, VMO_ERR_NO_MEMORY, "out of memory");

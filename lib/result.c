@@ -105,6 +105,31 @@ vmo_clip_data *vmo_result_add_clip(vmo_result *r, const char *path, const char *
     return c;
 }
 
+int vmo_result_take_clip(vmo_result *dst, vmo_result *src, int index)
+{
+    if (dst->nclips == dst->cap_clips) {
+        int cap = dst->cap_clips ? dst->cap_clips * 2 : 16;
+        vmo_clip_data *grown = realloc(dst->clips, sizeof(*grown) * (size_t)cap);
+        if (!grown)
+            return VMO_ERR_NO_MEMORY;
+        dst->clips = grown;
+        dst->cap_clips = cap;
+    }
+    /* info's string pointers point at the clip's heap strings: moving the struct keeps
+     * them valid. */
+    dst->clips[dst->nclips++] = src->clips[index];
+    memset(&src->clips[index], 0, sizeof(vmo_clip_data));
+    return VMO_OK;
+}
+
+int vmo_result_append_clips(vmo_result *dst, vmo_result *src)
+{
+    for (int i = 0; i < src->nclips; i++)
+        if (vmo_result_take_clip(dst, src, i) != VMO_OK)
+            return VMO_ERR_NO_MEMORY;
+    return VMO_OK;
+}
+
 int vmo_clip_set_error(vmo_clip_data *c, int status, const char *message)
 {
     char *copy = vmo_strdup(message && *message ? message : vmo_strerror(status));

@@ -43,6 +43,10 @@ int vmo_clip_set_error(vmo_clip_data *c, int status, const char *message);
 /* Appends one frame's scores to the clip's series. */
 int vmo_clip_add_frame(vmo_clip_data *c, double t, uint8_t flags, int zone_count,
                        const float *changed, const float *mad);
+/* Moves clip `index` of src to the end of dst (src keeps an empty slot). */
+int vmo_result_take_clip(vmo_result *dst, vmo_result *src, int index);
+/* Moves every clip of src to the end of dst. */
+int vmo_result_append_clips(vmo_result *dst, vmo_result *src);
 /* Recomputes the final events from the clips' events. */
 int vmo_result_finalize(vmo_result *r);
 

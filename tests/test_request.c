@@ -312,6 +312,115 @@ START_TEST(file_name_time_is_used_without_a_tag)
 }
 END_TEST
 
+static char *json_of(const vmo_result *res)
+{
+    char *j;
+    ck_assert_int_eq(vmo_result_to_json(res, VMO_JSON_FRAMES, &j), VMO_OK);
+    return j;
+}
+
+static vmo_result *request_over(vmo_analyzer *an, const int *parts, int n, const char *from,
+                                const char *to)
+{
+    vmo_request *rq;
+    ck_assert_int_eq(vmo_request_create(&rq), VMO_OK);
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(vmo_request_add_clip(rq, part(parts[i]), NAN), VMO_OK);
+    if (from || to)
+        ck_assert_int_eq(vmo_request_set_window(rq, from, to), VMO_OK);
+    vmo_result *res = run(an, rq);
+    vmo_request_destroy(&rq);
+    return res;
+}
+
+START_TEST(merged_parts_equal_one_request_whatever_the_split)
+{
+    vmo_analyzer *an = analyzer();
+    const int all[] = { 0, 1, 2 };
+    const char *from = "2026-07-04T14:00:02Z", *to = "2026-07-04T14:00:11Z";
+    vmo_result *whole = request_over(an, all, 3, from, to);
+    char *want = json_of(whole);
+    /* Every split into contiguous runs, as workers would get them. */
+    const int splits[][2] = { { 1, 3 }, { 2, 3 }, { 1, 2 } };
+    for (size_t k = 0; k < sizeof(splits) / sizeof(splits[0]); k++) {
+        const int a = splits[k][0], b = splits[k][1];
+        vmo_result *p[3];
+        int np = 0;
+        p[np++] = request_over(an, all, a, from, to);
+        p[np++] = request_over(an, all + a, b - a, from, to);
+        if (b < 3)
+            p[np++] = request_over(an, all + b, 3 - b, from, to);
+        /* Through bytes, as between processes. */
+        vmo_result *loaded[3];
+        for (int i = 0; i < np; i++) {
+            uint8_t *data;
+            size_t size;
+            ck_assert_int_eq(vmo_result_save(p[i], &data, &size), VMO_OK);
+            ck_assert_int_eq(vmo_result_load(data, size, &loaded[i]), VMO_OK);
+            vmo_free(data);
+        }
+        vmo_result *merged;
+        ck_assert_int_eq(vmo_result_merge((const vmo_result *const *)loaded, np, &merged),
+                         VMO_OK);
+        char *got = json_of(merged);
+        ck_assert_str_eq(got, want);
+        vmo_free(got);
+        vmo_result_destroy(&merged);
+        for (int i = 0; i < np; i++) {
+            vmo_result_destroy(&p[i]);
+            vmo_result_destroy(&loaded[i]);
+        }
+    }
+    vmo_free(want);
+    vmo_result_destroy(&whole);
+    vmo_analyzer_destroy(&an);
+}
+END_TEST
+
+START_TEST(saved_results_are_checked_when_loaded)
+{
+    vmo_analyzer *an = analyzer();
+    const int one[] = { 1 };
+    vmo_result *res = request_over(an, one, 1, NULL, NULL);
+    uint8_t *data;
+    size_t size;
+    ck_assert_int_eq(vmo_result_save(res, &data, &size), VMO_OK);
+    vmo_result *back;
+    ck_assert_int_eq(vmo_result_load(data, size, &back), VMO_OK);
+    char *a = json_of(res), *b = json_of(back);
+    ck_assert_str_eq(a, b);
+    vmo_free(a);
+    vmo_free(b);
+    vmo_result_destroy(&back);
+    for (size_t at = 0; at < size; at += size / 17 + 1) {
+        data[at] ^= 0x40;
+        ck_assert_int_eq(vmo_result_load(data, size, &back), VMO_ERR_CORRUPT);
+        ck_assert_ptr_null(back);
+        data[at] ^= 0x40;
+    }
+    ck_assert_int_eq(vmo_result_load(data, size / 2, &back), VMO_ERR_CORRUPT);
+    ck_assert_int_eq(vmo_result_load(data, 3, &back), VMO_ERR_CORRUPT);
+    vmo_free(data);
+
+    /* Parts analysed differently cannot be merged. */
+    vmo_config *cfg;
+    ck_assert_int_eq(vmo_config_create(&cfg), VMO_OK);
+    ck_assert_int_eq(vmo_config_set_int(cfg, "threshold", 9), VMO_OK);
+    vmo_analyzer *other;
+    ck_assert_int_eq(vmo_analyzer_create(cfg, &other), VMO_OK);
+    vmo_config_destroy(&cfg);
+    vmo_result *odd = request_over(other, one, 1, NULL, NULL);
+    const vmo_result *parts[2] = { res, odd };
+    vmo_result *merged = (vmo_result *)&merged;
+    ck_assert_int_eq(vmo_result_merge(parts, 2, &merged), VMO_ERR_INVALID_ARG);
+    ck_assert_ptr_null(merged);
+    vmo_result_destroy(&odd);
+    vmo_analyzer_destroy(&other);
+    vmo_result_destroy(&res);
+    vmo_analyzer_destroy(&an);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("request");
@@ -323,6 +432,8 @@ int main(void)
     tcase_add_test(tc, request_zones_selection_and_sensitivity);
     tcase_add_test(tc, bad_requests_get_clear_errors);
     tcase_add_test(tc, file_name_time_is_used_without_a_tag);
+    tcase_add_test(tc, merged_parts_equal_one_request_whatever_the_split);
+    tcase_add_test(tc, saved_results_are_checked_when_loaded);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
