@@ -5,7 +5,7 @@ set -eu
 PACKAGES="build-essential cmake pkg-config
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libyuv-dev
   libjansson-dev zlib1g-dev check ffmpeg
-  python3 python3-numpy python3-pytest python3-distributed python3-dask
+  python3 python3-numpy python3-pytest python3-venv python3-distributed python3-dask
   clang libclang-rt-14-dev valgrind abigail-tools"
 missing=""
 for p in $PACKAGES; do

@@ -57,7 +57,7 @@ SEGMENT_FIELDS = {
     "wall_start": lambda s: wall(s.wall_start), "wall_end": lambda s: wall(s.wall_end),
     "whole_wall_start": lambda s: wall(s.whole_wall_start),
     "whole_wall_end": lambda s: wall(s.whole_wall_end),
-    "whole_clip": lambda s: s.whole_clip, "whole_end_clip": lambda s: s.whole_end_clip,
+    "clipped": lambda s: s.clipped, "whole_clip": lambda s: s.whole_clip, "whole_end_clip": lambda s: s.whole_end_clip,
 }
 SEGMENT_FLOATS = ("start", "end", "peak", "mean", "clip_start", "clip_end", "keyframe",
                   "clip_keyframe", "peak_time", "whole_start", "whole_end")

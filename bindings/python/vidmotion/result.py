@@ -186,6 +186,11 @@ class Segment:
     peak_clip_index: int = 0
 
     @property
+    def clipped(self) -> bool:
+        """Cut to a request's window (the whole event is in ``whole_*``)."""
+        return EventFlags.CLIPPED in self.flags
+
+    @property
     def duration(self) -> float:
         """Seconds from the first to the last frame with motion (across files too)."""
         if self.wall_start is not None and self.wall_end is not None:
