@@ -155,3 +155,14 @@ def test_heatmap(box_clip: Path) -> None:
     assert h.shape == (18, 32) and h.dtype == np.uint32 and h.sum() > 0
     with pytest.raises(vidmotion.StateError):
         vidmotion.scan(box_clip).heatmap(0)
+
+
+def test_merge_equals_one_request(wall_clips: list[Path]) -> None:
+    if not api.has("vmo_result_merge"):
+        pytest.skip("vmo_result_merge is not in this libvidmotion yet")
+    with vidmotion.Analyzer(frames=True) as an:
+        parts = [an.run([p]) for p in wall_clips]
+        whole = an.run(wall_clips)
+    merged = vidmotion.merge(parts)
+    assert merged.to_json(frames=True) == whole.to_json(frames=True)
+    assert [c.path for c in merged.clips] == [str(p) for p in wall_clips]
