@@ -4,12 +4,14 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libavutil/frame.h>
 
 #include "analyzer.h"
 #include "cpu.h"
 #include "decode.h"
+#include "feeder.h"
 #include "index.h"
 #include "timefmt.h"
 
@@ -481,69 +483,102 @@ static int run_past_range(vmo_run *run, double t)
     return 1;
 }
 
-/* Decodes and analyses every frame of dec (in the range, if any) into run's clip. */
-static int run_decode_loop(vmo_run *run, vmo_decoder *dec, vmo_preparer *prep)
+/* Frames decoded ahead by the feeder: enough to ride out a slow frame, few enough to keep
+ * memory close to a plain decode's. */
+#define FEEDER_DEPTH 4
+
+/* Decode on a thread of its own when there is a core for it. */
+static int use_feeder(const vmo_analyzer *an)
+{
+    return an->cfg.settings.pipeline && sysconf(_SC_NPROCESSORS_ONLN) >= 2;
+}
+
+static int next_frame(vmo_decoder *dec, vmo_feeder *feeder, vmo_decoded_frame *df,
+                      vmo_errbuf *err)
+{
+    return feeder ? vmo_feeder_next(feeder, df, err) : vmo_decoder_next(dec, df, err);
+}
+
+/* Where the frame loop stands. */
+typedef struct loop_state {
+    int64_t frames, total;
+    double last_t, prev_t;
+} loop_state;
+
+/* One decoded frame: bookkeeping, keyframes, and (when due) preparation and scoring. */
+static int run_one_frame(vmo_run *run, vmo_preparer *prep, const vmo_decoded_frame *df,
+                         loop_state *ls)
 {
     vmo_analyzer *an = run->an;
-    const vmo_media_info *mi = vmo_decoder_info(dec);
     vmo_clip_data *clip = run_clip(run);
-    int64_t total = mi->nb_frames > 0 ? mi->nb_frames : (int64_t)(mi->duration * mi->fps);
-    double last_t = 0, prev_t = NAN;
-    int64_t frames = 0;
+    ls->frames++;
+    if (!isnan(ls->prev_t) && df->t > ls->prev_t)
+        clip->frame_dur = df->t - ls->prev_t;
+    ls->prev_t = ls->last_t = df->t;
+    if (df->key) {
+        vmo_detector_keyframe(&run->det, df->t);
+        if (run->index && vmo_index_writer_keyframe(run->index, df->t) != VMO_OK &&
+            !run->index_failed)
+            run->index_failed = VMO_ERR_IO;
+    }
+    if (!run_frame_due(run, df->t))
+        return VMO_OK;
+    int w, h;
+    vmo_analysis_size(df->frame->width, df->frame->height, (int)an->cfg.settings.width, &w, &h);
+    vmo_plane *plane;
+    int rc = run_plane_begin(run, w, h, &plane);
+    if (rc == VMO_OK)
+        rc = vmo_preparer_run(prep, df->frame, plane, &an->err);
+    if (rc == VMO_OK)
+        rc = run_plane_end(run, df->index, df->t, df->key ? VMO_FRAME_KEY : 0);
+    if (rc == VMO_OK)
+        maybe_progress(run, ls->frames, ls->total);
+    return rc;
+}
+
+/* Frames until the end, the range's end, a cancel or an error. */
+static int run_frames(vmo_run *run, vmo_decoder *dec, vmo_feeder *feeder, vmo_preparer *prep,
+                      loop_state *ls)
+{
+    vmo_analyzer *an = run->an;
     vmo_decoded_frame df;
-    int rc = run_seek_range(run, dec);
-    if (rc != VMO_OK)
-        return rc;
     while (!run->cancelled && !run->failed) {
         if (cancel_requested(an)) {
             run->cancelled = 1;
             break;
         }
-        rc = vmo_decoder_next(dec, &df, &an->err);
+        int rc = next_frame(dec, feeder, &df, &an->err);
         if (rc == 0)
             break;
         if (rc < 0) {
-            if (frames == 0)
+            if (ls->frames == 0)
                 return rc;
             /* Decoding broke down after some frames: keep them, say so. */
-            vmo_clip_set_error(clip, rc, an->err.msg);
-            clip->info.flags |= VMO_CLIP_DAMAGED;
+            vmo_clip_set_error(run_clip(run), rc, an->err.msg);
+            run_clip(run)->info.flags |= VMO_CLIP_DAMAGED;
             break;
         }
         if (run_past_range(run, df.t))
             break;
-        frames++;
-        if (!isnan(prev_t) && df.t > prev_t)
-            clip->frame_dur = df.t - prev_t;
-        prev_t = last_t = df.t;
-        if (df.key) {
-            vmo_detector_keyframe(&run->det, df.t);
-            if (run->index && vmo_index_writer_keyframe(run->index, df.t) != VMO_OK &&
-                !run->index_failed)
-                run->index_failed = VMO_ERR_IO;
-        }
-        if (!run_frame_due(run, df.t))
-            continue;
-        int w, h;
-        vmo_analysis_size(df.frame->width, df.frame->height, (int)an->cfg.settings.width, &w,
-                          &h);
-        vmo_plane *plane;
-        rc = run_plane_begin(run, w, h, &plane);
-        if (rc == VMO_OK)
-            rc = vmo_preparer_run(prep, df.frame, plane, &an->err);
-        if (rc == VMO_OK)
-            rc = run_plane_end(run, df.index, df.t, df.key ? VMO_FRAME_KEY : 0);
+        rc = run_one_frame(run, prep, &df, ls);
         if (rc == VMO_ERR_CANCELLED)
             break;
         if (rc != VMO_OK)
             return rc;
-        maybe_progress(run, frames, total);
     }
-    clip->info.frames = frames;
-    clip->info.duration = frames ? last_t - clip->first_t + clip->frame_dur : 0;
+    return VMO_OK;
+}
+
+/* What the decoder learnt about the clip once it has stopped. */
+static int run_clip_facts(vmo_run *run, vmo_decoder *dec, const loop_state *ls)
+{
+    vmo_clip_data *clip = run_clip(run);
+    const vmo_media_info *mi = vmo_decoder_info(dec);
+    clip->info.frames = ls->frames;
+    clip->info.duration = ls->frames ? ls->last_t - clip->first_t + clip->frame_dur : 0;
     if (clip->info.flags & VMO_CLIP_PARTIAL) {
         /* Only part was decoded: the clip still spans its declared length. */
-        clip->info.duration = VMO_MAX(mi->duration, last_t + clip->frame_dur);
+        clip->info.duration = VMO_MAX(mi->duration, ls->last_t + clip->frame_dur);
         clip->first_t = 0;
     }
     if (vmo_decoder_truncated(dec)) {
@@ -554,9 +589,27 @@ static int run_decode_loop(vmo_run *run, vmo_decoder *dec, vmo_preparer *prep)
     }
     if (vmo_decoder_errors(dec) > 0)
         clip->info.flags |= VMO_CLIP_DAMAGED;
-    if (frames == 0)
-        return vmo_err_set(&an->err, VMO_ERR_DECODE, "no video frame could be decoded");
+    if (ls->frames == 0)
+        return vmo_err_set(&run->an->err, VMO_ERR_DECODE, "no video frame could be decoded");
     return VMO_OK;
+}
+
+/* Decodes and analyses every frame of dec (in the range, if any) into run's clip. */
+static int run_decode_loop(vmo_run *run, vmo_decoder *dec, vmo_preparer *prep)
+{
+    vmo_analyzer *an = run->an;
+    const vmo_media_info *mi = vmo_decoder_info(dec);
+    loop_state ls = { 0, mi->nb_frames > 0 ? mi->nb_frames : (int64_t)(mi->duration * mi->fps),
+                      0, NAN };
+    vmo_feeder *feeder = NULL;
+    int rc = run_seek_range(run, dec);
+    if (rc == VMO_OK && use_feeder(an))
+        rc = vmo_feeder_start(&feeder, dec, FEEDER_DEPTH, &an->err);
+    if (rc == VMO_OK)
+        rc = run_frames(run, dec, feeder, prep, &ls);
+    /* The decoder is the feeder's until it stops; its state is read after. */
+    vmo_feeder_stop(&feeder);
+    return rc == VMO_OK ? run_clip_facts(run, dec, &ls) : rc;
 }
 
 static int scan_decoder(vmo_analyzer *an, vmo_decoder *dec, const char *name, vmo_result **out)

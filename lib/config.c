@@ -39,6 +39,8 @@ static const vmo_option options[] = {
         "index of the video stream to analyse; -1 = the best one"),
     OPT("jobs", VMO_OPTION_INT, jobs, 0, 0, 256,
         "clips a request analyses in parallel; 0 = one per core"),
+    OPT("pipeline", VMO_OPTION_BOOL, pipeline, 1, 0, 1,
+        "decode on a thread of its own while frames are scored (when there are 2+ cores)"),
     OPT("start_level", VMO_OPTION_DOUBLE, start_level, 0.0005, 0, 1,
         "changed fraction of a zone that starts an event (raised by the noise floor)"),
     OPT("end_level", VMO_OPTION_DOUBLE, end_level, 0.00025, 0, 1,

@@ -22,6 +22,7 @@ typedef struct vmo_settings {
     int64_t threads; /* decoder threads, 0 = one per core */
     int64_t stream;  /* video stream index, -1 = automatic */
     int64_t jobs;    /* clips analysed in parallel by a request, 0 = one per core */
+    int64_t pipeline; /* decode on a thread of its own while the caller's thread scores */
     /* events */
     double start_level;  /* changed fraction that starts an event (before the noise floor) */
     double end_level;    /* changed fraction below which an event ends */

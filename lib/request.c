@@ -464,6 +464,8 @@ static void run_clips(vmo_analyzer *an, const vmo_request *rq, vmo_config *cfg,
     jobs = VMO_MAX(1, VMO_MIN(jobs, todo));
     if (jobs > 1 && cfg->settings.threads == 0)
         cfg->settings.threads = VMO_MAX(1, omp_get_num_procs() / jobs);
+    if (jobs > 1)
+        cfg->settings.pipeline = 0; /* the cores are busy with other clips */
     an->clip_total = rq->count;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(jobs)
     for (int i = 0; i < rq->count; i++)

@@ -84,7 +84,7 @@ static void put_settings(wbuf *b, const vmo_settings *s)
 {
     const int64_t ints[] = { s->width, s->threshold, s->adaptive_threshold, s->blur,
                              s->lighting, s->threads, s->stream, s->jobs, s->min_pixels,
-                             s->noise_floor, s->frames, s->heatmap };
+                             s->noise_floor, s->frames, s->heatmap, s->pipeline };
     const double reals[] = { s->fps, s->long_baseline, s->start_level, s->end_level,
                              s->end_ratio, s->min_length, s->merge_gap, s->pre_roll,
                              s->post_roll, s->max_length };
@@ -271,7 +271,7 @@ static void get_settings(rbuf *b, vmo_settings *s)
 {
     int64_t *ints[] = { &s->width, &s->threshold, &s->adaptive_threshold, &s->blur,
                         &s->lighting, &s->threads, &s->stream, &s->jobs, &s->min_pixels,
-                        &s->noise_floor, &s->frames, &s->heatmap };
+                        &s->noise_floor, &s->frames, &s->heatmap, &s->pipeline };
     double *reals[] = { &s->fps, &s->long_baseline, &s->start_level, &s->end_level,
                         &s->end_ratio, &s->min_length, &s->merge_gap, &s->pre_roll,
                         &s->post_roll, &s->max_length };
@@ -461,6 +461,7 @@ static int same_analysis(const vmo_result *a, const vmo_result *b)
     x.jobs = y.jobs = 0;
     x.frames = y.frames = 0;
     x.heatmap = y.heatmap = 0;
+    x.pipeline = y.pipeline = 0;
     if (memcmp(&x, &y, sizeof(x)) != 0 || a->zone_count != b->zone_count)
         return 0;
     for (int z = 0; z < a->zone_count; z++)
