@@ -10,8 +10,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import vidmotion
 from vidmotion.result import flag_words, iso
 

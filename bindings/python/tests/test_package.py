@@ -66,9 +66,11 @@ def test_wheel_and_sdist(tmp_path: Path) -> None:
         assert "vidmotion/libvidmotion.so.0" in check_record(tmp_path / bundled)
     sdist = be.build_sdist(str(tmp_path))
     assert sdist.endswith(".tar.gz")
-    editable = be.build_editable(str(tmp_path / "ed") if (tmp_path / "ed").mkdir() is None
-                                 else "")
-    assert editable.endswith(".whl")
+    (tmp_path / "ed").mkdir()
+    editable = be.build_editable(str(tmp_path / "ed"))
+    with zipfile.ZipFile(tmp_path / "ed" / editable) as z:
+        pth = next(n for n in z.namelist() if n.endswith(".pth"))
+        assert z.read(pth).decode().strip() == str(BINDING)
 
 
 def test_example_runs(box_clip: Path, tmp_path: Path) -> None:

@@ -58,8 +58,11 @@ def test_relative_window_and_wall_start_override(box_clip: Path) -> None:
 def test_request_zones_selection_and_options(box_clip: Path) -> None:
     rq = vidmotion.Request([box_clip], zones={"band": "0,0.1,1,0.35", "low": (0, 0.5, 1, 1)},
                            select="band", sensitivity=2.0, min_length=0.1)
-    with vidmotion.Analyzer(zones={"other": "0,0,1,1"}) as an:
+    live = []
+    with vidmotion.Analyzer(zones={"other": "0,0,1,1"},
+                            on_event=lambda what, seg: live.append(seg.zone)) as an:
         res = an.run(rq)
+    assert live == ["band", "band"]
     assert res.zones == ["band"]
     assert [s.zone for s in res.segments] == ["band"]
     with pytest.raises(vidmotion.InvalidArgumentError):

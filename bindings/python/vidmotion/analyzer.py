@@ -20,7 +20,7 @@ from . import _types as T
 from ._lib import api, check, strerror, text
 from ._time import TimeLike, to_posix
 from .config import Config, Zone, ZoneSpec
-from .errors import CancelledError, Error, InvalidArgumentError, StateError, error_for
+from .errors import CancelledError, InvalidArgumentError, StateError, error_for
 from .request import Request
 from .result import FrameScore, Result, Segment, _Handle, frame_from_report, segment_from_c
 
@@ -67,6 +67,7 @@ class _Call:
         self.on_event = on_event
         self.on_progress = on_progress
         self.error: BaseException | None = None
+        self.zones: list[str] = an.zones  # names of the reported zones, by index
 
     def clip_path(self, i: int) -> str:
         return self.clip_paths[i] if 0 <= i < len(self.clip_paths) else ""
@@ -160,6 +161,9 @@ class Analyzer:
         """Frees the analyzer (waits for a call running in another thread)."""
         if self._h is None:
             return
+        if threading.get_ident() in self._users:
+            raise StateError("cannot close the analyzer from its own callback or while a "
+                             "FrameStream of it is open")
         with self._lock:
             if self._h is not None:
                 api.vmo_analyzer_destroy(ctypes.byref(self._h))
@@ -201,7 +205,7 @@ class Analyzer:
         if call is None or call.error is not None:
             return 1 if call is not None else 0
         try:
-            fs = frame_from_report(report.contents, self.zones)
+            fs = frame_from_report(report.contents, call.zones)
             try:
                 return _stop(call.on_frame(fs)) if call.on_frame else 0
             finally:
@@ -215,7 +219,7 @@ class Analyzer:
         if call is None or call.error is not None:
             return 1 if call is not None else 0
         try:
-            zones = self.zones
+            zones = call.zones
             seg = segment_from_c(event.contents,
                                  lambda z: zones[z] if 0 <= z < len(zones) else "frame",
                                  call.clip_path)
@@ -365,6 +369,7 @@ class Analyzer:
         contiguous clips, clips analysed in parallel (the ``jobs`` option)."""
         rq = request if isinstance(request, Request) else Request(request)
         call = self._new_call([c.path for c in rq.clips])
+        call.zones = rq._reported_zones(self.zones)
 
         def fn(out: ctypes.c_void_p) -> int:
             h = rq._build()  # owned by the thread that runs the request

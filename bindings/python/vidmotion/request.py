@@ -181,5 +181,15 @@ class Request:
             raise
         return h
 
+    def _reported_zones(self, analyzer_zones: list[str]) -> list[str]:
+        """The zone names a run reports, by index (as the library derives them)."""
+        if self.zones:
+            names = [z.name for z in self.zones if not z.exclude] or ["frame"]
+        else:
+            names = list(analyzer_zones)
+        if self.select:
+            names = [n for n in names if n in self.select]
+        return names
+
     def __len__(self) -> int:
         return len(self.clips)
