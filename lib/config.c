@@ -27,7 +27,7 @@ static const vmo_option options[] = {
     OPT("adaptive_threshold", VMO_OPTION_BOOL, adaptive_threshold, 1, 0, 1,
         "raise the threshold of each frame pair above its own noise (3.5 sigma)"),
     OPT("blur", VMO_OPTION_INT, blur, 1, 0, 3,
-        "3x3 box blur passes before differencing, to suppress sensor and codec noise"),
+        "passes of a 3x3 [1 2 1] blur before differencing, against sensor and codec noise"),
     OPT("fps", VMO_OPTION_DOUBLE, fps, 0, 0, 1000,
         "analyse at most this many frames per second (skipped frames spread evenly); 0 = all"),
     OPT("long_baseline", VMO_OPTION_DOUBLE, long_baseline, 1.0, 0, 10,
