@@ -123,6 +123,20 @@ static int64_t seconds_to_tb(const vmo_decoder *d, double s)
     return llround(s * d->st->time_base.den / d->st->time_base.num);
 }
 
+/* Timestamps and durations come from the file: hostile ones sit anywhere in int64_t, so
+ * sums and differences saturate instead of overflowing (undefined behaviour). */
+static int64_t ts_add(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN + 1) : r;
+}
+
+static int64_t ts_sub(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_sub_overflow(a, b, &r) ? (b < 0 ? INT64_MAX : INT64_MIN + 1) : r;
+}
+
 /* ---- classification of inputs that do not open ------------------------------------------ */
 
 /* Text: valid UTF-8 without NUL or control characters other than white space and ESC. Random
@@ -886,7 +900,7 @@ static void track_packet(vmo_decoder *d, const AVPacket *pkt)
     int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
     if (ts == AV_NOPTS_VALUE)
         return;
-    ts += VMO_MAX(pkt->duration, 0);
+    ts = ts_add(ts, VMO_MAX(pkt->duration, 0));
     if (d->packet_end == AV_NOPTS_VALUE || ts > d->packet_end)
         d->packet_end = ts;
 }
@@ -956,7 +970,11 @@ static int64_t frame_duration(const vmo_decoder *d, const AVFrame *f)
 }
 
 /* Presentation time in the stream time base, continuous across the discontinuities of
- * formats that have them (two MPEG-TS recordings appended restart their clocks). */
+ * formats that have them (two MPEG-TS recordings appended restart their clocks), and never
+ * going back: a damaged or hostile stream may step back (by a frame or by hours), and
+ * durations, events and exports all count on time going forward, so such a frame is placed
+ * one frame after the previous one. A repeated timestamp stays (valid files have them,
+ * e.g. VFR rounded to milliseconds). */
 static int64_t frame_time(vmo_decoder *d, const AVFrame *f)
 {
     int64_t ts = f->best_effort_timestamp;
@@ -966,14 +984,16 @@ static int64_t frame_time(vmo_decoder *d, const AVFrame *f)
         ts = f->pkt_dts;
     if (ts == AV_NOPTS_VALUE)
         return d->last_ts == AV_NOPTS_VALUE ? (d->origin != AV_NOPTS_VALUE ? d->origin : 0)
-                                            : d->last_ts + frame_duration(d, f);
-    ts += d->ts_offset;
+                                            : ts_add(d->last_ts, frame_duration(d, f));
+    ts = ts_add(ts, d->ts_offset);
     if (d->discont && d->last_ts != AV_NOPTS_VALUE &&
-        (ts < d->last_ts || ts > d->last_ts + seconds_to_tb(d, DISCONT_THRESHOLD_S))) {
-        const int64_t want = d->last_ts + frame_duration(d, f);
-        d->ts_offset += want - ts;
+        (ts < d->last_ts || ts > ts_add(d->last_ts, seconds_to_tb(d, DISCONT_THRESHOLD_S)))) {
+        const int64_t want = ts_add(d->last_ts, frame_duration(d, f));
+        d->ts_offset = ts_add(d->ts_offset, ts_sub(want, ts));
         ts = want;
     }
+    if (d->last_ts != AV_NOPTS_VALUE && ts < d->last_ts)
+        ts = ts_add(d->last_ts, frame_duration(d, f));
     return ts;
 }
 
@@ -1035,7 +1055,7 @@ static int accept_frame(vmo_decoder *d, vmo_decoded_frame *out, vmo_errbuf *err)
     const int64_t ts = frame_time(d, f);
     if (d->origin == AV_NOPTS_VALUE)
         d->origin = ts;
-    const double t = tb_seconds(d, ts - d->origin);
+    const double t = tb_seconds(d, ts_sub(ts, d->origin));
     const int key = is_key(f);
     if (d->want_key) {
         const int r = settle_seek(d, t, key, err);
@@ -1076,7 +1096,8 @@ static int detect_truncation(vmo_decoder *d)
         d->fmt->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE)
         return 0;
     const int64_t start = d->st->start_time != AV_NOPTS_VALUE ? d->st->start_time : d->origin;
-    const double reached = tb_seconds(d, d->packet_end - (start != AV_NOPTS_VALUE ? start : 0));
+    const double reached =
+        tb_seconds(d, ts_sub(d->packet_end, start != AV_NOPTS_VALUE ? start : 0));
     const double frame = d->info.fps > 0 ? 1.0 / d->info.fps : 0.04;
     /* The container's duration covers every track (audio often runs longer): be lenient. */
     const double slack = container ? VMO_MAX(1.0, 0.1 * duration) : VMO_MAX(0.1, 2.5 * frame);
@@ -1177,7 +1198,7 @@ static int seek_to(vmo_decoder *d, double t, vmo_errbuf *err)
     if (origin == AV_NOPTS_VALUE)
         origin = 0;
     d->origin = origin;
-    const int64_t ts = origin + seconds_to_tb(d, t);
+    const int64_t ts = ts_add(origin, seconds_to_tb(d, t));
     int ret = t <= 0 ? seek_start(d, origin) : -1;
     if (ret < 0)
         ret = av_seek_frame(d->fmt, d->st->index, ts, AVSEEK_FLAG_BACKWARD);

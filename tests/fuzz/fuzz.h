@@ -25,5 +25,6 @@ void fuzz_walk_result(const vmo_result *res);
 char *fuzz_strndup(const uint8_t *data, size_t size, size_t max);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 #endif

@@ -41,9 +41,10 @@ static void walk_clip(const vmo_result *res, int c, int zones)
         if (vmo_result_series(res, c, z, &s) != VMO_OK)
             continue;
         for (uint32_t i = 0; i < s.count; i++) {
-            /* Damaged streams can repeat or reorder timestamps: only finiteness is
-             * promised (docs/bad-input.md). */
-            FUZZ_CHECK(isfinite(s.t[i]));
+            /* time never goes back, even when a damaged stream's timestamps do (a
+             * repeated timestamp is kept: valid files have them) */
+            FUZZ_CHECK(isfinite(s.t[i]) && s.t[i] >= 0);
+            FUZZ_CHECK(i == 0 || s.t[i] >= s.t[i - 1]);
             FUZZ_CHECK(s.changed[i] >= 0.0f && s.changed[i] <= 1.0f);
             FUZZ_CHECK(s.mad[i] >= 0.0f && s.mad[i] <= 255.0f);
             (void)s.flags[i];
