@@ -186,6 +186,8 @@ static int on_live_event(void *user, int what, const vmo_clip_event *ce)
     cb_enter(run->an);
     int rc = run->an->event_fn(run->an->event_user, what, &ev);
     cb_leave(run->an);
+    if (rc)
+        atomic_store(run->an->cancel_src, 1);
     return rc;
 }
 
@@ -203,6 +205,7 @@ static int report_frame(vmo_run *run, const vmo_scored_frame *f)
     rep.wall = run->wall_start + f->t;
     rep.changed = f->changed;
     rep.mad = f->mad;
+    rep.zone_names = an->zone_names;
     if (f->plane) {
         rep.plane = f->plane->data;
         rep.plane_width = f->plane->width;
@@ -242,15 +245,17 @@ static int on_scored(void *user, const vmo_scored_frame *f)
         index_add(run, f);
     int cancel = vmo_detector_push(&run->det, f) && !run->cancelled;
     if (run->an->cfg.settings.frames &&
-        vmo_clip_add_frame(clip, f->t, (uint8_t)f->flags, f->zone_count, f->changed,
+        vmo_clip_add_frame(clip, f->index, f->t, (uint8_t)f->flags, f->zone_count, f->changed,
                            f->mad) != VMO_OK)
         run->failed = 1;
     /* After a cancel, frames still waiting for their future reach the events and series
      * (the partial result stays whole), but the caller hears nothing more. */
     if (run->an->frame_fn && !run->cancelled && report_frame(run, f))
         cancel = 1;
-    if (cancel)
+    if (cancel) {
         run->cancelled = 1;
+        atomic_store(run->an->cancel_src, 1); /* the whole request, not just this clip */
+    }
     return cancel;
 }
 
@@ -455,8 +460,10 @@ static void maybe_progress(vmo_run *run, int64_t done, int64_t total)
     an->last_progress = now;
     cb_enter(an);
     if (an->progress_fn(an->progress_user, an->clip_base + run->clip, run->clip_count, done,
-                        total))
+                        total)) {
         run->cancelled = 1;
+        atomic_store(an->cancel_src, 1);
+    }
     cb_leave(an);
 }
 

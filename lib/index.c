@@ -183,6 +183,8 @@ static void header_pack(const vmo_index_header *h, uint8_t *b)
     put_u64(b + 180, h->payload_size);
     put_u64(b + 188, h->payload_raw);
     put_u32(b + 196, h->payload_crc);
+    put_f64(b + 200, h->wall_start);
+    put_u32(b + 208, (uint32_t)h->wall_source);
     put_u32(b + HEADER_SIZE - 4, (uint32_t)crc32(0, b, HEADER_SIZE - 4));
 }
 
@@ -225,6 +227,8 @@ static int header_unpack(const uint8_t *b, vmo_index_header *h, vmo_errbuf *err)
     h->payload_size = get_u64(b + 180);
     h->payload_raw = get_u64(b + 188);
     h->payload_crc = get_u32(b + 196);
+    h->wall_start = get_f64(b + 200);
+    h->wall_source = (int32_t)get_u32(b + 208);
     if (h->grid_w != VMO_GRID_W || h->grid_h != VMO_GRID_H || h->analysis_w <= 0 ||
         h->analysis_h <= 0 || h->analysis_w > 32768 || h->analysis_h > 32768 || h->frames < 0 ||
         h->analysed < 0 || !(h->duration >= 0) || h->payload_size > MAX_INDEX_BYTES)
@@ -513,6 +517,8 @@ static int commit(vmo_index_writer *w, const vmo_clip_info *clip, int K, vmo_err
     h->width = clip->width;
     h->height = clip->height;
     h->rotation = clip->rotation;
+    h->wall_start = clip->wall_start;
+    h->wall_source = clip->wall_source;
     snprintf(h->codec, sizeof(h->codec), "%s", clip->codec ? clip->codec : "");
     h->payload_crc = w->crc;
     uint8_t b[HEADER_SIZE];
@@ -967,7 +973,7 @@ int vmo_index_check(const char *clip_path, const char *index_path, vmo_index_inf
         .clip_size = (int64_t)h.clip.size,
         .index_size = stat(index_path, &st) == 0 ? (int64_t)st.st_size : -1,
         .duration = h.duration,
-        .wall_start = NAN,
+        .wall_start = rc == VMO_OK ? h.wall_start : NAN,
     };
     int crc = vmo_copy_sized(info, &mine, sizeof(mine));
     return crc != VMO_OK ? crc : rc;

@@ -35,6 +35,8 @@ typedef struct vmo_index_header {
     double duration, fps;
     int32_t width, height, rotation;
     char codec[16];
+    double wall_start;     /* of the scan (tag, file name or caller), NaN if unknown */
+    int32_t wall_source;
     /* The scan-level settings the counts depend on. */
     int32_t s_width, s_threshold, s_blur, s_adaptive, s_lighting, s_stream;
     double s_long_baseline, s_fps;

@@ -43,6 +43,7 @@ static void clip_free(vmo_clip_data *c)
     free(c->codec);
     free(c->events);
     free(c->t);
+    free(c->findex);
     free(c->fflags);
     free(c->changed);
     free(c->mad);
@@ -149,12 +150,15 @@ static int series_grow(vmo_clip_data *c)
     double *t = realloc(c->t, sizeof(double) * cap);
     if (t)
         c->t = t;
+    int64_t *ix = realloc(c->findex, sizeof(int64_t) * cap);
+    if (ix)
+        c->findex = ix;
     uint8_t *fl = realloc(c->fflags, cap);
     if (fl)
         c->fflags = fl;
     float *ch = malloc(sizeof(float) * cap * nz);
     float *md = malloc(sizeof(float) * cap * nz);
-    if (!t || !fl || !ch || !md) {
+    if (!t || !ix || !fl || !ch || !md) {
         free(ch);
         free(md);
         return VMO_ERR_NO_MEMORY;
@@ -172,13 +176,14 @@ static int series_grow(vmo_clip_data *c)
     return VMO_OK;
 }
 
-int vmo_clip_add_frame(vmo_clip_data *c, double t, uint8_t flags, int zone_count,
-                       const float *changed, const float *mad)
+int vmo_clip_add_frame(vmo_clip_data *c, int64_t index, double t, uint8_t flags,
+                       int zone_count, const float *changed, const float *mad)
 {
     if (c->nframes == c->cap && series_grow(c) != VMO_OK)
         return VMO_ERR_NO_MEMORY;
     uint32_t i = c->nframes++;
     c->t[i] = t;
+    c->findex[i] = index;
     c->fflags[i] = flags;
     for (int z = 0; z < c->zone_count; z++) {
         c->changed[(size_t)z * c->cap + i] = z < zone_count ? changed[z] : 0.0f;
@@ -276,6 +281,6 @@ int vmo_result_series(const vmo_result *res, int clip, int zone, vmo_series *out
     const vmo_clip_data *c = &res->clips[clip];
     vmo_series s = { sizeof(s), c->nframes, c->t,
                      c->changed ? c->changed + (size_t)zone * c->cap : NULL,
-                     c->mad ? c->mad + (size_t)zone * c->cap : NULL, c->fflags };
+                     c->mad ? c->mad + (size_t)zone * c->cap : NULL, c->fflags, c->findex };
     return vmo_copy_sized(out, &s, sizeof(s));
 }

@@ -17,6 +17,7 @@ typedef struct vmo_clip_data {
     uint32_t nframes, cap;
     int zone_count;
     double *t;
+    int64_t *findex;
     uint8_t *fflags;
     float *changed;       /* zone-major: changed[z * cap + i] */
     float *mad;
@@ -41,8 +42,8 @@ int vmo_result_new(vmo_result **out, const vmo_settings *s, const vmo_zone_set *
 vmo_clip_data *vmo_result_add_clip(vmo_result *r, const char *path, const char *codec);
 int vmo_clip_set_error(vmo_clip_data *c, int status, const char *message);
 /* Appends one frame's scores to the clip's series. */
-int vmo_clip_add_frame(vmo_clip_data *c, double t, uint8_t flags, int zone_count,
-                       const float *changed, const float *mad);
+int vmo_clip_add_frame(vmo_clip_data *c, int64_t index, double t, uint8_t flags,
+                       int zone_count, const float *changed, const float *mad);
 /* Moves clip `index` of src to the end of dst (src keeps an empty slot). */
 int vmo_result_take_clip(vmo_result *dst, vmo_result *src, int index);
 /* Moves every clip of src to the end of dst. */

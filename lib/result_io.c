@@ -149,6 +149,7 @@ static void put_clip(wbuf *b, const vmo_clip_data *c)
     put_u32(b, c->nframes);
     put_u32(b, (uint32_t)c->zone_count);
     for (uint32_t i = 0; i < c->nframes; i++) {
+        put_i64(b, c->findex[i]);
         put_f64(b, c->t[i]);
         put(b, &c->fflags[i], 1);
         for (int z = 0; z < c->zone_count; z++) {
@@ -325,11 +326,12 @@ static void get_event(rbuf *b, vmo_clip_event *e)
 
 static int get_series(rbuf *b, vmo_clip_data *c, int zone_count)
 {
-    uint32_t n = get_count(b, 9, UINT32_MAX / 2);
+    uint32_t n = get_count(b, 17, UINT32_MAX / 2);
     if ((int)get_u32(b) != zone_count && n > 0)
         b->bad = 1;
     float ch[VMO_MAX_ZONES], md[VMO_MAX_ZONES];
     for (uint32_t i = 0; i < n && !b->bad; i++) {
+        int64_t index = (int64_t)get_u64(b);
         double t = get_f64(b);
         const uint8_t *fl = take(b, 1);
         for (int z = 0; z < zone_count; z++) {
@@ -337,7 +339,7 @@ static int get_series(rbuf *b, vmo_clip_data *c, int zone_count)
             memcpy(&ch[z], &u, 4);
             memcpy(&md[z], &v, 4);
         }
-        if (!fl || vmo_clip_add_frame(c, t, *fl, zone_count, ch, md) != VMO_OK)
+        if (!fl || vmo_clip_add_frame(c, index, t, *fl, zone_count, ch, md) != VMO_OK)
             b->bad = 1;
     }
     return b->bad ? VMO_ERR_CORRUPT : VMO_OK;

@@ -338,6 +338,7 @@ typedef struct vmo_series {
     const float *changed;  /* changed fraction of the zone's pixels, 0..1 */
     const float *mad;      /* mean absolute difference to the previous frame, 0..255 */
     const uint8_t *flags;  /* VMO_FRAME_* */
+    const int64_t *index;  /* frame numbers in the clip */
 } vmo_series;
 
 VMO_API void vmo_result_destroy(vmo_result **res);
@@ -403,9 +404,11 @@ typedef struct vmo_frame_report {
     int32_t plane_height;
     int32_t plane_stride;
     int32_t reserved0;
+    const char *const *zone_names; /* zone_count names, valid during the call only */
 } vmo_frame_report;
-/* Return 0 to go on, non-zero to cancel the scan (it then returns VMO_ERR_CANCELLED, and
- * the result so far is still delivered). */
+/* Return 0 to go on, non-zero to cancel the scan or the whole request (it then returns
+ * VMO_ERR_CANCELLED, and the result so far is still delivered). The same holds for the
+ * event and progress callbacks. */
 typedef int (*vmo_frame_fn)(void *user, const vmo_frame_report *report);
 
 /* Event report: a motion event starts or ends, as soon as it is known (live use). */
@@ -423,7 +426,8 @@ VMO_API int vmo_analyzer_set_progress_callback(vmo_analyzer *an, vmo_progress_fn
                                                void *user);
 
 /* Asks a running scan or request on `an` to stop at the next frame. Thread-safe and
- * async-signal-safe: it only sets a flag. The flag is cleared when the next scan starts. */
+ * async-signal-safe: it only sets a flag. The flag is cleared when the next scan starts,
+ * so a cancel before a scan has no effect on it. */
 VMO_API void vmo_analyzer_cancel(vmo_analyzer *an);
 
 /* Decodes and analyses one clip. On success *out receives a result with one clip; a
@@ -583,7 +587,9 @@ typedef struct vmo_export_output_info {
     int32_t reencoded;      /* 1 when the video was (partly) re-encoded */
     int32_t reserved0;
 } vmo_export_output_info;
-/* Outputs of the last run (valid until the next run or destroy). */
+/* Outputs of the last run (valid until the next run or destroy). After
+ * vmo_export_thumbnails(), path and sha256 are NULL and wall_start/wall_end are the wall
+ * clock of the thumbnail's frame. */
 VMO_API int vmo_export_output_count(const vmo_export *ex);
 VMO_API int vmo_export_output(const vmo_export *ex, int index, vmo_export_output_info *out);
 /* Path of the manifest written by the last run; NULL before. */

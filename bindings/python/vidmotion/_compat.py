@@ -15,7 +15,7 @@ except ImportError:  # numpy is optional
 
 __all__ = ["np", "wrap_array"]
 
-_DTYPES = {"d": "float64", "f": "float32", "B": "uint8", "I": "uint32"}
+_DTYPES = {"d": "float64", "f": "float32", "B": "uint8", "I": "uint32", "q": "int64"}
 
 
 def wrap_array(ptr: Any, ctype: Any, fmt: str, n: int, owner: Any,

@@ -147,6 +147,7 @@ class Series(Structure):
         ("changed", POINTER(c_float)),
         ("mad", POINTER(c_float)),
         ("flags", POINTER(c_uint8)),
+        ("index", POINTER(c_int64)),
     ]
 
 
@@ -166,6 +167,7 @@ class FrameReport(Structure):
         ("plane_height", c_int32),
         ("plane_stride", c_int32),
         ("reserved0", c_int32),
+        ("zone_names", POINTER(c_char_p)),
     ]
 
 

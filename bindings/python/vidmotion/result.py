@@ -317,6 +317,8 @@ class FrameScore:
 
 def frame_from_report(r: T.FrameReport, zone_names: Sequence[str]) -> FrameScore:
     n = r.zone_count
+    if r.zone_names:  # the library names the zones it reports (requests may change them)
+        zone_names = [r.zone_names[z].decode() for z in range(n)]
     changed = {zone_names[z] if z < len(zone_names) else str(z): float(r.changed[z])
                for z in range(n)}
     mad = {zone_names[z] if z < len(zone_names) else str(z): float(r.mad[z])
@@ -333,7 +335,8 @@ def frame_from_report(r: T.FrameReport, zone_names: Sequence[str]) -> FrameScore
 class Series:
     """Per-frame scores of one zone of one clip, as parallel arrays viewing the result's
     memory (numpy arrays, or read-only memoryviews without numpy): ``t`` (float64 seconds),
-    ``changed`` and ``mad`` (float32), ``flags`` (uint8, :class:`FrameFlags`)."""
+    ``changed`` and ``mad`` (float32), ``flags`` (uint8, :class:`FrameFlags`), ``index``
+    (int64 frame numbers in the clip)."""
 
     clip: int
     zone: str
@@ -341,6 +344,7 @@ class Series:
     changed: Any
     mad: Any
     flags: Any
+    index: Any = None
 
     def __len__(self) -> int:
         return len(self.t)
@@ -460,7 +464,8 @@ class Result:
                       t=wrap_array(s.t, ctypes.c_double, "d", n, owner),
                       changed=wrap_array(s.changed, ctypes.c_float, "f", n, owner),
                       mad=wrap_array(s.mad, ctypes.c_float, "f", n, owner),
-                      flags=wrap_array(s.flags, ctypes.c_uint8, "B", n, owner))
+                      flags=wrap_array(s.flags, ctypes.c_uint8, "B", n, owner),
+                      index=wrap_array(s.index, ctypes.c_int64, "q", n, owner))
 
     def frames(self, clip: int | None = None) -> Iterator[FrameScore]:
         """Every analysed frame's scores (all clips, or one), from the series."""
@@ -481,7 +486,8 @@ class Result:
                     clip=c, t=t,
                     changed={s.zone: float(s.changed[i]) for s in per_zone},
                     mad={s.zone: float(s.mad[i]) for s in per_zone},
-                    flags=FrameFlags(int(first.flags[i])), wall=wall)
+                    flags=FrameFlags(int(first.flags[i])),
+                    index=int(first.index[i]) if first.index is not None else None, wall=wall)
 
     def heatmap(self, clip: int = 0) -> Any:
         """How often each cell of a 32x18 grid held motion in ``clip`` (the ``heatmap``
