@@ -241,6 +241,71 @@ START_TEST(variable_frame_rate_timestamps_are_exact)
 }
 END_TEST
 
+START_TEST(fps_cap_spreads_analysed_frames_evenly)
+{
+    vmo_config *cfg;
+    ck_assert_int_eq(vmo_config_create(&cfg), VMO_OK);
+    ck_assert_int_eq(vmo_config_set_double(cfg, "fps", 10), VMO_OK);
+    ck_assert_int_eq(vmo_config_set_int(cfg, "frames", 1), VMO_OK);
+    vmo_analyzer *an;
+    ck_assert_int_eq(vmo_analyzer_create(cfg, &an), VMO_OK);
+    vmo_config_destroy(&cfg);
+    vmo_result *res;
+    ck_assert_int_eq(vmo_analyzer_scan_file(an, box_clip(), &res), VMO_OK);
+    vmo_clip_info ci = { .struct_size = sizeof(ci) };
+    ck_assert_int_eq(vmo_result_clip(res, 0, &ci), VMO_OK);
+    ck_assert_int_eq(ci.frames, 100);
+    ck_assert_int_eq(ci.analysed, 40);
+    vmo_series s = { .struct_size = sizeof(s) };
+    ck_assert_int_eq(vmo_result_series(res, 0, 0, &s), VMO_OK);
+    ck_assert_uint_eq(s.count, 40);
+    for (uint32_t i = 1; i < s.count; i++) {
+        double gap = s.t[i] - s.t[i - 1];
+        ck_assert_double_ge(gap, 0.08 - 1e-9); /* 25 fps frames, one due every 0.1 s */
+        ck_assert_double_le(gap, 0.12 + 1e-9);
+        ck_assert_int_gt(s.index[i], s.index[i - 1]);
+    }
+    /* The box still makes one event. */
+    ck_assert_int_eq(vmo_result_event_count(res), 1);
+    vmo_result_destroy(&res);
+    vmo_analyzer_destroy(&an);
+}
+END_TEST
+
+START_TEST(heatmap_counts_where_the_box_moved)
+{
+    vmo_config *cfg;
+    ck_assert_int_eq(vmo_config_create(&cfg), VMO_OK);
+    ck_assert_int_eq(vmo_config_set_int(cfg, "heatmap", 1), VMO_OK);
+    vmo_analyzer *an;
+    ck_assert_int_eq(vmo_analyzer_create(cfg, &an), VMO_OK);
+    vmo_config_destroy(&cfg);
+    vmo_result *res;
+    ck_assert_int_eq(vmo_analyzer_scan_file(an, box_clip(), &res), VMO_OK);
+    const uint32_t *heat;
+    int w, h;
+    ck_assert_int_eq(vmo_result_heatmap(res, 0, &heat, &w, &h), VMO_OK);
+    ck_assert_int_eq(w, VMO_GRID_W);
+    ck_assert_int_eq(h, VMO_GRID_H);
+    /* The box crosses rows y = 40..72 of 240: grid rows 3..5; nothing moves elsewhere. */
+    uint32_t inside = 0, outside = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            *(y >= 2 && y <= 6 ? &inside : &outside) += heat[y * w + x];
+    ck_assert_uint_gt(inside, 100);
+    ck_assert_uint_eq(outside, 0);
+    vmo_result_destroy(&res);
+    /* Without the option there is none. */
+    ck_assert_int_eq(vmo_analyzer_set_frame_callback(an, NULL, NULL), VMO_OK);
+    vmo_analyzer_destroy(&an);
+    vmo_analyzer *plain = analyzer_with(NULL, 0, 0);
+    ck_assert_int_eq(vmo_analyzer_scan_file(plain, box_clip(), &res), VMO_OK);
+    ck_assert_int_eq(vmo_result_heatmap(res, 0, &heat, &w, &h), VMO_ERR_STATE);
+    vmo_result_destroy(&res);
+    vmo_analyzer_destroy(&plain);
+}
+END_TEST
+
 /* ---- push API ---- */
 
 typedef struct live_events {
@@ -628,6 +693,8 @@ int main(void)
     tcase_add_test(tc, zones_the_box_crosses_score_and_others_stay_zero);
     tcase_add_test(tc, privacy_mask_is_never_analysed);
     tcase_add_test(tc, variable_frame_rate_timestamps_are_exact);
+    tcase_add_test(tc, fps_cap_spreads_analysed_frames_evenly);
+    tcase_add_test(tc, heatmap_counts_where_the_box_moved);
     tcase_add_test(tc, push_api_matches_the_decoded_scan);
     tcase_add_test(tc, push_api_rejects_bad_frames);
     tcase_add_test(tc, a_callback_can_cancel_and_the_partial_result_survives);
