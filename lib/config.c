@@ -217,18 +217,7 @@ int vmo_config_set_string(vmo_config *cfg, const char *name, const char *value)
     return set_value(cfg, name, v);
 }
 
-int vmo_config_get_int(const vmo_config *cfg, const char *name, int64_t *value)
-{
-    const vmo_option *o = find_option(name);
-    if (!cfg || !value)
-        return VMO_ERR_INVALID_ARG;
-    if (!o)
-        return VMO_ERR_UNKNOWN_OPTION;
-    *value = (int64_t)load(&cfg->settings, o);
-    return VMO_OK;
-}
-
-int vmo_config_get_double(const vmo_config *cfg, const char *name, double *value)
+static int get_value(const vmo_config *cfg, const char *name, double *value)
 {
     const vmo_option *o = find_option(name);
     if (!cfg || !value)
@@ -237,6 +226,20 @@ int vmo_config_get_double(const vmo_config *cfg, const char *name, double *value
         return VMO_ERR_UNKNOWN_OPTION;
     *value = load(&cfg->settings, o);
     return VMO_OK;
+}
+
+int vmo_config_get_int(const vmo_config *cfg, const char *name, int64_t *value)
+{
+    double v;
+    int rc = value ? get_value(cfg, name, &v) : VMO_ERR_INVALID_ARG;
+    if (rc == VMO_OK)
+        *value = (int64_t)v;
+    return rc;
+}
+
+int vmo_config_get_double(const vmo_config *cfg, const char *name, double *value)
+{
+    return get_value(cfg, name, value);
 }
 
 int vmo_config_option_count(void)

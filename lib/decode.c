@@ -744,14 +744,12 @@ static int decoder_new(vmo_decoder **out, const vmo_decoder_opts *opts, vmo_errb
 }
 
 /* Everything after avformat_open_input() is the same for paths and caller I/O. */
-static int decoder_setup(vmo_decoder *d, const char *url, const char *name,
-                         const vmo_decoder_opts *opts, vmo_errbuf *err)
+static int decoder_setup(vmo_decoder *d, const char *name, const vmo_decoder_opts *opts,
+                         vmo_errbuf *err)
 {
     if (!opts)
         opts = &default_opts;
-    int ret = open_input(d, url, name, err);
-    if (ret == VMO_OK)
-        ret = select_stream(d, opts->stream_index, name, err);
+    int ret = select_stream(d, opts->stream_index, name, err);
     if (ret == VMO_OK)
         ret = check_size(d->st->codecpar->width, d->st->codecpar->height, name, err);
     if (ret == VMO_OK)
@@ -767,6 +765,22 @@ static int decoder_setup(vmo_decoder *d, const char *url, const char *name,
     return VMO_OK;
 }
 
+/* Opens the container of a file. "file:" keeps a name with a colon ("cam:1.mp4") from being
+ * read as a protocol. d->path is set during the open only (the MP4 box walk reads it). */
+static int open_file_input(vmo_decoder *d, const char *path, vmo_errbuf *err)
+{
+    int ret = check_file(d, path, err);
+    if (ret != VMO_OK)
+        return ret;
+    char *url = av_asprintf("file:%s", path);
+    d->path = path;
+    ret = url ? open_input(d, url, path, err)
+              : vmo_err_set(err, VMO_ERR_NO_MEMORY, "out of memory");
+    d->path = NULL;
+    av_free(url);
+    return ret;
+}
+
 int vmo_decoder_open_file(vmo_decoder **out, const char *path, const vmo_decoder_opts *opts,
                           vmo_errbuf *err)
 {
@@ -776,16 +790,12 @@ int vmo_decoder_open_file(vmo_decoder **out, const char *path, const vmo_decoder
     int ret = decoder_new(&d, opts, err);
     if (ret < 0)
         return ret;
-    ret = check_file(d, path, err);
-    d->path = path;
+    ret = open_file_input(d, path, err);
     if (ret == VMO_OK) {
-        /* "file:" keeps a name with a colon ("cam:1.mp4") from being read as a protocol. */
-        char *url = av_asprintf("file:%s", path);
-        ret = url ? decoder_setup(d, url, path, opts, err)
-                  : vmo_err_set(err, VMO_ERR_NO_MEMORY, "out of memory");
-        av_free(url);
+        d->path = path;
+        ret = decoder_setup(d, path, opts, err);
+        d->path = NULL;
     }
-    d->path = NULL;
     if (ret < 0) {
         vmo_decoder_close(&d);
         return ret;
@@ -802,21 +812,13 @@ int vmo_media_probe(const char *path, int stream_index, vmo_media_info *info, vm
     int ret = decoder_new(&d, NULL, err);
     if (ret < 0)
         return ret;
-    ret = check_file(d, path, err);
-    d->path = path;
-    if (ret == VMO_OK) {
-        char *url = av_asprintf("file:%s", path);
-        ret = url ? open_input(d, url, path, err)
-                  : vmo_err_set(err, VMO_ERR_NO_MEMORY, "out of memory");
-        av_free(url);
-    }
+    ret = open_file_input(d, path, err);
     if (ret == VMO_OK)
         ret = select_stream(d, stream_index, path, err);
     if (ret == VMO_OK) {
         fill_info(d);
         *info = d->info;
     }
-    d->path = NULL;
     vmo_decoder_close(&d);
     return ret;
 }
@@ -832,7 +834,9 @@ int vmo_decoder_open_io(vmo_decoder **out, const vmo_io *io, const vmo_decoder_o
         return ret;
     ret = setup_io(d, io, err);
     if (ret == VMO_OK)
-        ret = decoder_setup(d, NULL, "input", opts, err);
+        ret = open_input(d, NULL, "input", err);
+    if (ret == VMO_OK)
+        ret = decoder_setup(d, "input", opts, err);
     if (ret < 0) {
         vmo_decoder_close(&d);
         return ret;
