@@ -1,0 +1,120 @@
+/* Export internals: the export handle, atomic output files, the manifest, thumbnails and
+ * privacy-mask redaction. export.c cuts the clips, manifest.c writes and verifies the record,
+ * thumbnail.c makes the PNG previews. */
+#ifndef VMO_EXPORT_H
+#define VMO_EXPORT_H
+
+#include <stdint.h>
+
+#include "internal.h"
+#include "result.h"
+
+struct AVFrame;
+
+enum { VMO_FMT_MP4 = 0, VMO_FMT_MKV = 1 };
+enum { VMO_MODE_COPY = 0, VMO_MODE_PRECISE = 1, VMO_MODE_REENCODE = 2 };
+enum { VMO_REDACT_NONE = 0, VMO_REDACT_BLACK = 1, VMO_REDACT_PIXELATE = 2 };
+/* How much of an output's video was re-encoded (manifest "reencoded"). */
+enum { VMO_REENC_NONE = 0, VMO_REENC_PARTIAL = 1, VMO_REENC_ALL = 2 };
+
+/* An output file written under a temporary name in its final directory and renamed once
+ * complete. Lifecycle: open (creates the temporary file) -> write through fd -> finish
+ * (fsync, close) -> commit (rename; never replaces unless asked) or abort (unlink). */
+typedef struct vmo_afile {
+    char *final_path;
+    char *tmp_path;
+    int fd;          /* -1 when closed */
+    int write_errno; /* first errno of a failed write through fd (custom AVIO) */
+    int committed;   /* renamed to final_path by this run */
+} vmo_afile;
+
+void vmo_afile_init(vmo_afile *f);
+/* Creates the temporary file next to final_path (mode 0644). */
+int vmo_afile_open(vmo_afile *f, const char *final_path, vmo_errbuf *err);
+/* write(2) of the whole buffer (EINTR and short writes handled); records errno. */
+int vmo_afile_write(vmo_afile *f, const void *data, size_t size, vmo_errbuf *err);
+/* fsync and close; the data is on disk under the temporary name. */
+int vmo_afile_finish(vmo_afile *f, vmo_errbuf *err);
+/* Renames the finished temporary file to its final name. Without `overwrite`, an existing
+ * final file is never replaced (VMO_ERR_EXISTS). */
+int vmo_afile_commit(vmo_afile *f, int overwrite, vmo_errbuf *err);
+/* Removes the temporary file (if any) and, when `rollback`, a committed final file. Frees
+ * the paths. Safe to call twice. */
+void vmo_afile_discard(vmo_afile *f, int rollback);
+/* fsync of the directory holding `path`, so renames survive a crash. */
+int vmo_fsync_dir(const char *path, vmo_errbuf *err);
+/* errno of a failed output operation -> status (ENOSPC/EDQUOT/EFBIG -> VMO_ERR_NO_SPACE). */
+int vmo_errno_status(int e);
+
+/* One source file's share of an output: clip seconds actually exported. */
+typedef struct vmo_export_part {
+    int clip;
+    double start, end;
+} vmo_export_part;
+
+/* One output (an exported event) of a run. */
+typedef struct vmo_export_item {
+    int event;
+    char *path;  /* final path of the clip, NULL for a thumbnails-only run */
+    char *thumb; /* final path of the PNG or NULL */
+    char sha256[65];
+    char thumb_sha256[65];
+    int64_t size_bytes, thumb_size;
+    double duration;
+    double wall_start, wall_end;
+    int reencoded;    /* VMO_REENC_* */
+    char reason[256]; /* why (part of) the video was re-encoded, "" when copied */
+    char notes[256];  /* streams dropped, tail longer than asked, ... */
+    int64_t frames_copied, frames_encoded;
+    vmo_export_part *parts;
+    int nparts;
+    vmo_afile file, thumb_file;
+} vmo_export_item;
+
+/* A source file listed in the manifest. */
+typedef struct vmo_export_source {
+    int clip;
+    char *path; /* absolute path when it can be resolved */
+    int64_t size_bytes;
+    char sha256[65];
+} vmo_export_source;
+
+struct vmo_export {
+    char *dir, *manifest, *case_ref;
+    int format, mode, redact, overwrite, thumbnails;
+    vmo_errbuf err;
+    /* the last run */
+    vmo_export_item *items;
+    int nitems;
+    vmo_export_source *sources;
+    int nsources;
+    char *manifest_written;
+    uint64_t bytes_demuxed; /* bytes the demuxers read (not counting hashing) */
+};
+
+/* ---- manifest.c ---- */
+/* SHA-256 of a whole file as 64 lowercase hex digits; *size gets its size. */
+int vmo_sha256_file(const char *path, char hex[65], int64_t *size, vmo_errbuf *err);
+/* Writes the manifest of a finished (not yet committed) run into `f` (opened). */
+int vmo_manifest_write(const vmo_export *ex, const vmo_result *res, vmo_afile *f, vmo_errbuf *err);
+/* Names used in the manifest for the options. */
+const char *vmo_export_mode_name(int mode);
+const char *vmo_export_redact_name(int redact);
+const char *vmo_export_format_name(int format);
+
+/* ---- thumbnail.c ---- */
+/* Decodes the frame of `path` nearest to clip second `t` (seeking to the keyframe before it)
+ * and writes it as PNG into `f` (opened). Exclude zones of `zones` are redacted when
+ * `redact` is not VMO_REDACT_NONE. */
+int vmo_thumbnail_write(const char *path, double t, const vmo_zone_set *zones, int redact,
+                        vmo_afile *f, vmo_errbuf *err);
+
+/* ---- redaction (export.c) ---- */
+/* Union of the exclude zones of `zones` rasterized at width x height (1 = masked), or NULL
+ * when there is none (*status VMO_OK) or on allocation failure (*status set). */
+uint8_t *vmo_redact_mask(const vmo_zone_set *zones, int width, int height, int *status);
+/* Blanks (black) or pixelates the masked pixels of a frame in place. The frame must be
+ * writable, 8-bit planar YUV (any subsampling, full or limited range) or packed RGB24. */
+int vmo_redact_frame(struct AVFrame *frame, const uint8_t *mask, int redact);
+
+#endif
