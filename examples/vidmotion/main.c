@@ -14,6 +14,8 @@ static const command commands[] = {
     { "scan", cmd_scan, "motion per zone and motion segments of clips" },
     { "index", cmd_index, "write motion indexes that answer later queries without decoding" },
     { "query", cmd_query, "answer a time-window request from the indexes (decode the rest)" },
+    { "extract", cmd_extract, "export motion segments as clips, with a manifest" },
+    { "verify", cmd_verify, "check the files of an export manifest" },
 };
 
 static void usage(FILE *out)
