@@ -1973,6 +1973,14 @@ static void set_reason(ex_job *j, int reenc, const char *why)
     snprintf(j->item->reason, sizeof(j->item->reason), "%s", why);
 }
 
+static int has_masks(const vmo_zone_set *zones)
+{
+    for (int z = 0; z < zones->count; z++)
+        if (zones->zones[z].kind == VMO_ZONE_EXCLUDE)
+            return 1;
+    return 0;
+}
+
 static int choose_plan(ex_job *j)
 {
     int compatible;
@@ -1981,8 +1989,11 @@ static int choose_plan(ex_job *j)
         return rc;
     j->plan = PLAN_FULL;
     if (j->ex->redact != VMO_REDACT_NONE) {
-        set_reason(j, VMO_REENC_ALL, "privacy masks redacted");
-        return VMO_OK;
+        if (has_masks(&j->res->zones)) {
+            set_reason(j, VMO_REENC_ALL, "privacy masks redacted");
+            return VMO_OK;
+        }
+        note(j, "redaction asked, but the result has no privacy mask: nothing to redact");
     }
     if (j->ex->mode == VMO_MODE_REENCODE) {
         set_reason(j, VMO_REENC_ALL, "re-encode requested");
