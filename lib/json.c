@@ -6,21 +6,21 @@
 
 #include <jansson.h>
 
+#include "jsonutil.h"
 #include "result.h"
 #include "timefmt.h"
 
-/* Times to the microsecond and scores to 6 decimals: enough for any use, and stable text. */
-static json_t *jtime(double v)
+json_t *vmo_json_seconds(double v)
 {
     return isfinite(v) ? json_real(round(v * 1e6) / 1e6) : json_null();
 }
 
-static json_t *jscore(double v)
+json_t *vmo_json_score(double v)
 {
     return isfinite(v) ? json_real(round(v * 1e6) / 1e6) : json_null();
 }
 
-static json_t *jwall(double posix)
+json_t *vmo_json_wall(double posix)
 {
     char buf[40];
     if (!isfinite(posix))
@@ -72,16 +72,16 @@ static json_t *clip_json(const vmo_clip_info *ci)
     json_object_set_new(o, "path", json_string(ci->path ? ci->path : ""));
     json_object_set_new(o, "frames", json_integer(ci->frames));
     json_object_set_new(o, "analysed", json_integer(ci->analysed));
-    json_object_set_new(o, "duration", jtime(ci->duration));
+    json_object_set_new(o, "duration", vmo_json_seconds(ci->duration));
     json_object_set_new(o, "width", json_integer(ci->width));
     json_object_set_new(o, "height", json_integer(ci->height));
-    json_object_set_new(o, "wall_start", jwall(ci->wall_start));
+    json_object_set_new(o, "wall_start", vmo_json_wall(ci->wall_start));
     json_object_set_new(o, "status", json_string(status_word(ci)));
     json_object_set_new(o, "error", ci->error ? json_string(ci->error) : json_null());
     /* additions to the core contract */
     json_object_set_new(o, "error_code", json_integer(ci->status));
     json_object_set_new(o, "wall_source", ws ? json_string(ws) : json_null());
-    json_object_set_new(o, "fps", jtime(ci->fps));
+    json_object_set_new(o, "fps", vmo_json_seconds(ci->fps));
     json_object_set_new(o, "codec", json_string(ci->codec ? ci->codec : ""));
     json_object_set_new(o, "rotation", json_integer(ci->rotation));
     json_object_set_new(o, "analysis_width", json_integer(ci->analysis_width));
@@ -105,10 +105,10 @@ static json_t *sources_json(const vmo_result *r, int e)
         const vmo_event_source *s = &r->final.sources[r->final.first[e] + k];
         json_t *o = json_object();
         json_object_set_new(o, "clip", json_string(clip_path(r, s->clip)));
-        json_object_set_new(o, "start", jtime(s->start));
-        json_object_set_new(o, "end", jtime(s->end));
-        json_object_set_new(o, "clip_start", jtime(s->clip_start));
-        json_object_set_new(o, "clip_end", jtime(s->clip_end));
+        json_object_set_new(o, "start", vmo_json_seconds(s->start));
+        json_object_set_new(o, "end", vmo_json_seconds(s->end));
+        json_object_set_new(o, "clip_start", vmo_json_seconds(s->clip_start));
+        json_object_set_new(o, "clip_end", vmo_json_seconds(s->clip_end));
         json_array_append_new(a, o);
     }
     return a;
@@ -122,29 +122,29 @@ static json_t *event_json(const vmo_result *r, int e)
                                                                   : "frame";
     json_object_set_new(o, "clip", json_string(clip_path(r, ev->clip)));
     json_object_set_new(o, "zone", json_string(zone));
-    json_object_set_new(o, "start", jtime(ev->start));
-    json_object_set_new(o, "end", jtime(ev->end));
-    json_object_set_new(o, "peak", jscore(ev->peak));
-    json_object_set_new(o, "mean", jscore(ev->mean));
+    json_object_set_new(o, "start", vmo_json_seconds(ev->start));
+    json_object_set_new(o, "end", vmo_json_seconds(ev->end));
+    json_object_set_new(o, "peak", vmo_json_score(ev->peak));
+    json_object_set_new(o, "mean", vmo_json_score(ev->mean));
     /* additions to the core contract */
     json_object_set_new(o, "kind",
                         json_string(ev->kind == VMO_EVENT_LIGHTING ? "lighting" : "motion"));
     json_object_set_new(o, "end_clip", json_string(clip_path(r, ev->end_clip)));
-    json_object_set_new(o, "wall_start", jwall(ev->wall_start));
-    json_object_set_new(o, "wall_end", jwall(ev->wall_end));
-    json_object_set_new(o, "clip_start", jtime(ev->clip_start));
-    json_object_set_new(o, "clip_end", jtime(ev->clip_end));
+    json_object_set_new(o, "wall_start", vmo_json_wall(ev->wall_start));
+    json_object_set_new(o, "wall_end", vmo_json_wall(ev->wall_end));
+    json_object_set_new(o, "clip_start", vmo_json_seconds(ev->clip_start));
+    json_object_set_new(o, "clip_end", vmo_json_seconds(ev->clip_end));
     json_object_set_new(o, "start_frame", json_integer(ev->start_frame));
     json_object_set_new(o, "end_frame", json_integer(ev->end_frame));
-    json_object_set_new(o, "keyframe", jtime(ev->keyframe));
-    json_object_set_new(o, "clip_keyframe", jtime(ev->clip_keyframe));
-    json_object_set_new(o, "peak_time", jtime(ev->peak_time));
+    json_object_set_new(o, "keyframe", vmo_json_seconds(ev->keyframe));
+    json_object_set_new(o, "clip_keyframe", vmo_json_seconds(ev->clip_keyframe));
+    json_object_set_new(o, "peak_time", vmo_json_seconds(ev->peak_time));
     json_object_set_new(o, "peak_clip", json_string(clip_path(r, ev->peak_clip)));
     json_object_set_new(o, "clipped", json_boolean(ev->flags & VMO_EVENT_CLIPPED));
-    json_object_set_new(o, "whole_start", jtime(ev->whole_start));
-    json_object_set_new(o, "whole_end", jtime(ev->whole_end));
-    json_object_set_new(o, "whole_wall_start", jwall(ev->whole_wall_start));
-    json_object_set_new(o, "whole_wall_end", jwall(ev->whole_wall_end));
+    json_object_set_new(o, "whole_start", vmo_json_seconds(ev->whole_start));
+    json_object_set_new(o, "whole_end", vmo_json_seconds(ev->whole_end));
+    json_object_set_new(o, "whole_wall_start", vmo_json_wall(ev->whole_wall_start));
+    json_object_set_new(o, "whole_wall_end", vmo_json_wall(ev->whole_wall_end));
     json_object_set_new(o, "sources", sources_json(r, e));
     return o;
 }
@@ -157,10 +157,10 @@ static void frames_json(const vmo_result *r, json_t *frames)
             for (int z = 0; z < r->zone_count; z++) {
                 json_t *o = json_object();
                 json_object_set_new(o, "clip", json_string(clip_path(r, c)));
-                json_object_set_new(o, "t", jtime(cd->t[i]));
+                json_object_set_new(o, "t", vmo_json_seconds(cd->t[i]));
                 json_object_set_new(o, "zone", json_string(r->zone_names[z]));
-                json_object_set_new(o, "changed", jscore(cd->changed[(size_t)z * cd->cap + i]));
-                json_object_set_new(o, "mad", jscore(cd->mad[(size_t)z * cd->cap + i]));
+                json_object_set_new(o, "changed", vmo_json_score(cd->changed[(size_t)z * cd->cap + i]));
+                json_object_set_new(o, "mad", vmo_json_score(cd->mad[(size_t)z * cd->cap + i]));
                 json_object_set_new(o, "flags", json_integer(cd->fflags[i]));
                 json_array_append_new(frames, o);
             }

@@ -15,6 +15,7 @@
 #include <libavutil/sha.h>
 
 #include "export.h"
+#include "jsonutil.h"
 #include "timefmt.h"
 
 #define MANIFEST_KIND    "vidmotion-export-manifest"
@@ -84,20 +85,6 @@ int vmo_sha256_file(const char *path, char hex[65], int64_t *size, vmo_errbuf *e
  * Writing
  * ---------------------------------------------------------------------------------------- */
 
-/* Seconds to the microsecond: stable text, and more precision than any frame needs. */
-static json_t *jsec(double v)
-{
-    return isfinite(v) ? json_real(round(v * 1e6) / 1e6) : json_null();
-}
-
-static json_t *jwall(double posix)
-{
-    char buf[40];
-    if (!isfinite(posix))
-        return json_null();
-    return json_string(vmo_time_format_iso(posix, buf, sizeof(buf)));
-}
-
 static json_t *jstr(const char *s)
 {
     return s && *s ? json_string(s) : json_null();
@@ -137,8 +124,8 @@ static json_t *window_json(const vmo_window *w)
     json_t *o = json_object();
     int wall = w->wall != 0;
     json_object_set_new(o, "clock", json_string(wall ? "wall" : "clip"));
-    json_object_set_new(o, "from", wall ? jwall(w->from) : jsec(w->from));
-    json_object_set_new(o, "to", wall ? jwall(w->to) : jsec(w->to));
+    json_object_set_new(o, "from", wall ? vmo_json_wall(w->from) : vmo_json_seconds(w->from));
+    json_object_set_new(o, "to", wall ? vmo_json_wall(w->to) : vmo_json_seconds(w->to));
     return o;
 }
 
@@ -185,9 +172,9 @@ static json_t *sources_json(const vmo_export *ex, const vmo_result *res)
         const vmo_clip_data *c = &res->clips[s->clip];
         json_array_append_new(a, json_pack("{s:i, s:s, s:I, s:s, s:o, s:s, s:o}", "id", i, "path",
                                            s->path, "size", (json_int_t)s->size_bytes, "sha256",
-                                           s->sha256, "wall_start", jwall(c->info.wall_start),
+                                           s->sha256, "wall_start", vmo_json_wall(c->info.wall_start),
                                            "codec", c->codec ? c->codec : "", "duration",
-                                           jsec(c->info.duration)));
+                                           vmo_json_seconds(c->info.duration)));
     }
     return a;
 }
@@ -220,10 +207,10 @@ static json_t *event_json(const vmo_result *res, int e)
     vmo_result_event(res, e, &ev);
     const char *zone = vmo_result_zone_name(res, ev.zone);
     return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i}", "zone", zone ? zone : "",
-                     "start", jsec(ev.start), "end", jsec(ev.end), "clip_start",
-                     jsec(ev.clip_start), "clip_end", jsec(ev.clip_end), "wall_start",
-                     jwall(ev.wall_start), "wall_end", jwall(ev.wall_end), "peak", jsec(ev.peak),
-                     "peak_time", jsec(ev.peak_time), "peak_clip", ev.peak_clip);
+                     "start", vmo_json_seconds(ev.start), "end", vmo_json_seconds(ev.end), "clip_start",
+                     vmo_json_seconds(ev.clip_start), "clip_end", vmo_json_seconds(ev.clip_end), "wall_start",
+                     vmo_json_wall(ev.wall_start), "wall_end", vmo_json_wall(ev.wall_end), "peak", vmo_json_seconds(ev.peak),
+                     "peak_time", vmo_json_seconds(ev.peak_time), "peak_clip", ev.peak_clip);
 }
 
 static json_t *parts_json(const vmo_export *ex, const vmo_export_item *it)
@@ -232,7 +219,7 @@ static json_t *parts_json(const vmo_export *ex, const vmo_export_item *it)
     for (int p = 0; a && p < it->nparts; p++)
         json_array_append_new(
             a, json_pack("{s:i, s:o, s:o}", "source", source_id(ex, it->parts[p].clip), "start",
-                         jsec(it->parts[p].start), "end", jsec(it->parts[p].end)));
+                         vmo_json_seconds(it->parts[p].start), "end", vmo_json_seconds(it->parts[p].end)));
     return a;
 }
 
@@ -254,8 +241,8 @@ static json_t *output_json(const vmo_export *ex, const vmo_result *res, const vm
 {
     json_t *o = json_pack("{s:i, s:s, s:I, s:s, s:o, s:o, s:o}", "event", it->event, "file",
                           rel_path(it->path, mdir), "size", (json_int_t)it->size_bytes, "sha256",
-                          it->sha256, "duration", jsec(it->duration), "wall_start",
-                          jwall(it->wall_start), "wall_end", jwall(it->wall_end));
+                          it->sha256, "duration", vmo_json_seconds(it->duration), "wall_start",
+                          vmo_json_wall(it->wall_start), "wall_end", vmo_json_wall(it->wall_end));
     if (!o)
         return NULL;
     json_object_set_new(o, "sources", parts_json(ex, it));
