@@ -98,6 +98,8 @@ void vmo_analyzer_destroy(vmo_analyzer **pan)
     if (!pan || !*pan)
         return;
     vmo_analyzer *an = *pan;
+    if (an->pushing) /* a pushed stream that was never finished: its result is still ours */
+        vmo_result_destroy(&an->push.res);
     run_free(&an->push);
     vmo_plane_free(&an->push_first);
     vmo_zone_set_clear(&an->cfg.zones);
