@@ -1059,7 +1059,8 @@ static int accept_frame(vmo_decoder *d, vmo_decoded_frame *out, vmo_errbuf *err)
     const int64_t ts = frame_time(d, f);
     if (d->origin == AV_NOPTS_VALUE)
         d->origin = ts;
-    const double t = tb_seconds(d, ts_sub(ts, d->origin));
+    /* never before the clip's start: a hostile frame may be stamped before start_time */
+    const double t = VMO_MAX(0.0, tb_seconds(d, ts_sub(ts, d->origin)));
     const int key = is_key(f);
     if (d->want_key) {
         const int r = settle_seek(d, t, key, err);
