@@ -81,7 +81,7 @@ from ._lib import strerror
 from ._time import TimeLike, to_posix
 from .analyzer import Analyzer
 from .config import Zone, ZoneSpec, normalize_zones
-from .errors import NoTimeSourceError, error_for
+from .errors import NoTimeSourceError, OverlapError, error_for
 from .request import TIME_WALL, Request, WindowEnd, _window_end
 from .result import Clip, ClipFlags, Result, Segment, merge
 
@@ -186,23 +186,37 @@ def _request(job: _Job, clips: Iterable[tuple[str, float]]) -> Request:
 _PROBE_WINDOW = ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00Z")
 
 
-def _probe_task(versions: tuple[str, str], clips: list[tuple[str, float]]
+def _probe_one(an: Analyzer, clips: list[tuple[str, float]]) -> list[plan.ClipTime]:
+    """ClipTime of each clip, from one library request outside the probe window (it opens
+    every container, decodes nothing). Raises what the request refuses."""
+    rq = Request(window=_PROBE_WINDOW)
+    for path, wall in clips:
+        rq.add(path, wall if math.isfinite(wall) else None)
+    return [plan.ClipTime(c.path, to_posix(c.wall_start), c.duration)
+            for c in an.run(rq).clips]
+
+
+def _probe_task(versions: tuple[str, str], groups: list[list[tuple[str, float]]]
                 ) -> list[plan.ClipTime]:
-    """Wall-clock start and declared length of each clip, read by the library itself (one
-    request per clip, outside the probe window: nothing is decoded)."""
+    """Wall-clock start and declared length of every clip, read by the library itself.
+
+    Each group (clips of one camera) is probed by one request; when that request refuses
+    the group (clips that overlap, the same file twice, a clip without a wall clock), its
+    clips are probed one by one, so that the driver can say which and why."""
     _check_here(versions)
-    out = []
-    with Analyzer() as an:
-        for path, wall in clips:
-            rq = Request(window=_PROBE_WINDOW)
-            rq.add(path, wall if math.isfinite(wall) else None)
+    out: list[plan.ClipTime] = []
+    with Analyzer(jobs=1) as an:
+        for clips in groups:
             try:
-                c = an.run(rq).clips[0]
-            except NoTimeSourceError:  # opens fine, no wall-clock start
-                out.append(plan.ClipTime(path, untimed=True))
+                out += _probe_one(an, clips)
                 continue
-            w = to_posix(c.wall_start)
-            out.append(plan.ClipTime(path, w, c.duration))
+            except (NoTimeSourceError, OverlapError):
+                pass
+            for clip in clips:
+                try:
+                    out += _probe_one(an, [clip])
+                except NoTimeSourceError:  # opens fine, no wall-clock start
+                    out.append(plan.ClipTime(clip[0], untimed=True))
     return out
 
 
@@ -299,18 +313,26 @@ class _Futures:
         self.live = []
 
 
-def _probe(fs: _Futures, entries: list[tuple[str, float]], order: list[int], slots: int,
-           versions: tuple[str, str], retries: int) -> list[plan.ClipTime]:
-    """ClipTime of every entry, probed on the workers in batches of neighbouring clips."""
-    size = plan.run_size(len(order), slots, most=256)
-    batches = [[entries[order[k]] for k in r] for r in plan.split_runs(len(order), size)]
-    futs = fs.map(_probe_task, "probe", [versions] * len(batches), batches, retries=retries)
+def _probe(fs: _Futures, entries: list[tuple[str, float]], groups: dict[str, list[int]],
+           size: int, versions: tuple[str, str], retries: int) -> list[plan.ClipTime]:
+    """ClipTime of every entry, probed on the workers: each camera's clips cut into slices of
+    at most ``size``, slices packed into tasks of at most ``size`` clips."""
+    tasks: list[list[list[int]]] = [[]]
+    filled = 0
+    for positions in groups.values():
+        for r in plan.split_runs(len(positions), size):
+            if filled + len(r) > size and tasks[-1]:
+                tasks.append([])
+                filled = 0
+            tasks[-1].append([positions[k] for k in r])
+            filled += len(r)
+    tasks = [t for t in tasks if t]
+    futs = fs.map(_probe_task, "probe", [versions] * len(tasks),
+                  [[[entries[i] for i in g] for g in t] for t in tasks], retries=retries)
     times: list[plan.ClipTime] = [plan.ClipTime("")] * len(entries)
-    at = 0
-    for found in fs.client.gather(futs):
-        for t in found:
-            times[order[at]] = t
-            at += 1
+    for t, found in zip(tasks, fs.client.gather(futs)):
+        for i, ct in zip((i for g in t for i in g), found):
+            times[i] = ct
     return times
 
 
@@ -454,7 +476,7 @@ def request(client: _dd.Client, clips: Iterable[ClipArg],
     slots = _slots(client)
     size = run_size or plan.run_size(len(entries), slots)
     with _Futures(client) as fs:
-        times = _probe(fs, entries, [i for g in groups.values() for i in g], slots,
+        times = _probe(fs, entries, groups, plan.run_size(len(entries), slots, most=256),
                        job.versions, retries)
         t1 = time.perf_counter()
         cameras = _camera_runs(groups, times, _is_wall(job.window), size)
