@@ -2,31 +2,38 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libavcodec/avcodec.h>
+
 #include "cli.h"
 
-typedef struct command {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *summary;
-} command;
-
-static const command commands[] = {
+static const cli_command commands[] = {
     { "scan", cmd_scan, "motion per zone and motion segments of clips" },
     { "index", cmd_index, "write motion indexes that answer later queries without decoding" },
     { "query", cmd_query, "answer a time-window request from the indexes (decode the rest)" },
     { "extract", cmd_extract, "export motion segments as clips, with a manifest" },
     { "verify", cmd_verify, "check the files of an export manifest" },
+    { "heatmap", cmd_heatmap, "PNG of where the picture moved, zones outlined" },
+    { "timeline", cmd_timeline, "SVG or PNG plot of each zone's motion over time" },
 };
 
-static void usage(FILE *out)
+#define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
+
+void cli_usage(FILE *out, const cli_command *cmds, int count)
 {
-    fputs("usage: vidmotion COMMAND [options] [FILE...]\n\nCommands:\n", out);
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fputs("usage: vidmotion COMMAND [options] FILE...\n"
+          "Motion in the zones of video clips: when, where, and how much.\n\nCommands:\n",
+          out);
+    for (int i = 0; i < count; i++)
+        fprintf(out, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
     fputs("\nOther:\n"
-          "  vidmotion --version     library and tool version\n"
-          "  vidmotion --options     every analysis option (for --set)\n"
-          "  vidmotion COMMAND --help\n",
+          "  vidmotion COMMAND --help   that command's options\n"
+          "  vidmotion --version        tool, library and FFmpeg versions\n"
+          "  vidmotion --options        every analysis option (for --set)\n"
+          "\nTimes (--from, --to): seconds (12.5), HH:MM:SS.mmm from each clip's start, or\n"
+          "ISO-8601 wall clock (2025-11-02T23:59:52Z). Zones: --zone NAME=x0,y0,x1,y1 or\n"
+          "--zones FILE.json, coordinates 0..1 of the frame.\n"
+          "\nExit status: 0 motion found (or success), 1 no motion, 2 bad command line,\n"
+          "3 an input could not be read, 4 an output could not be written, 130 interrupted.\n",
           out);
 }
 
@@ -57,27 +64,45 @@ static void list_options(int markdown)
     }
 }
 
-int main(int argc, char **argv)
+static void print_version(void)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return CLI_USAGE;
-    }
-    const char *cmd = argv[1];
+    unsigned av = avcodec_version();
+    printf("vidmotion %d.%d.%d\nlibvidmotion %s (ABI %u)\nlibavcodec %u.%u.%u (PNG output)\n",
+           VMO_VERSION_MAJOR, VMO_VERSION_MINOR, VMO_VERSION_PATCH, vmo_version_string(),
+           (unsigned)(vmo_version() >> 16), av >> 16, av >> 8 & 255, av & 255);
+}
+
+/* Flags that stand in for a command; returns the exit code, or -1 if `cmd` is none. */
+static int global_flag(const char *cmd, int argc, char **argv)
+{
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
-        printf("vidmotion %d.%d.%d (library %s)\n", VMO_VERSION_MAJOR, VMO_VERSION_MINOR,
-               VMO_VERSION_PATCH, vmo_version_string());
+        print_version();
         return CLI_OK;
     }
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
-        usage(stdout);
+        cli_usage(stdout, commands, NCOMMANDS);
         return CLI_OK;
     }
     if (!strcmp(cmd, "--options")) {
         list_options(argc > 2 && !strcmp(argv[2], "--markdown"));
         return CLI_OK;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    if (!strcmp(cmd, "--man")) /* hidden: the build writes the man page with it */
+        return cli_print_man(stdout, commands, NCOMMANDS) == 0 ? CLI_OK : CLI_OUTPUT_ERROR;
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_usage(stderr, commands, NCOMMANDS);
+        return CLI_USAGE;
+    }
+    const char *cmd = argv[1];
+    int rc = global_flag(cmd, argc, argv);
+    if (rc >= 0)
+        return fflush(stdout) == 0 ? rc : CLI_OUTPUT_ERROR;
+    for (int i = 0; i < NCOMMANDS; i++)
         if (!strcmp(cmd, commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
     cli_error("unknown command '%s' (try 'vidmotion --help')", cmd);
