@@ -137,8 +137,8 @@ static int on_event(void *user, int what, const vmo_event *ev)
         if (d->active++ == 0 && !d->rec)
             start_recording(d, ev->start - d->preroll);
     } else {
-        printf("%8.2f s  END   %-10s %.2f .. %.2f s, peak %.1f%%\n", ev->end, zone, ev->start,
-               ev->end, ev->peak * 100);
+        printf("%8.2f s  END   %-10s %.2f .. %.2f s, peak %.1f%% (known at %.2f s)\n", ev->end,
+               zone, ev->start, ev->end, ev->peak * 100, ring_at(d, 0)->t);
         if (--d->active == 0)
             d->stop_at = ev->end + d->postroll;
     }
