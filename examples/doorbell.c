@@ -113,7 +113,7 @@ static void start_recording(doorbell *d, double from)
         }
     }
     printf("           recording %s from %.2f s (%d frames of pre-roll from the ring)\n", path,
-           from, written);
+           from > 0 ? from : 0, written);
 }
 
 static void stop_recording(doorbell *d)

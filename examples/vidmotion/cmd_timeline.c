@@ -188,7 +188,8 @@ static void tick_label(const timeline *t, double x, double step, char *buf, size
         long s = lround(x);
         snprintf(buf, size, "%ld:%02ld", s / 60, s % 60);
     } else {
-        snprintf(buf, size, "%gs", round(x * 10) / 10);
+        double r = round(x * 10) / 10;
+        snprintf(buf, size, "%gs", r == 0 ? 0.0 : r); /* never "-0s" */
     }
 }
 

@@ -110,9 +110,8 @@ static const char *wall_span(const vmo_event *ev, char *buf, size_t size)
         snprintf(buf, size, "-");
         return buf;
     }
-    a[10] = ' ';
-    a[23] = '\0'; /* drop the 'Z': the heading says UTC */
-    b[23] = '\0';
+    a[10] = b[10] = ' ';
+    a[23] = b[23] = '\0'; /* drop the 'Z': the heading says UTC */
     snprintf(buf, size, "%.23s .. %.23s", a, strncmp(a, b, 10) ? b : b + 11);
     return buf;
 }
