@@ -1,11 +1,12 @@
-/* Export internals: the export handle, atomic output files, the manifest, thumbnails and
- * privacy-mask redaction. export.c cuts the clips, manifest.c writes and verifies the record,
- * thumbnail.c makes the PNG previews. */
+/* Export internals: the export handle, the manifest, thumbnails and privacy-mask redaction.
+ * export.c cuts the clips, manifest.c writes and verifies the record, thumbnail.c makes the
+ * PNG previews; every file goes through atomic.h. */
 #ifndef VMO_EXPORT_H
 #define VMO_EXPORT_H
 
 #include <stdint.h>
 
+#include "atomic.h"
 #include "internal.h"
 #include "result.h"
 
@@ -16,35 +17,6 @@ enum { VMO_MODE_COPY = 0, VMO_MODE_PRECISE = 1, VMO_MODE_REENCODE = 2 };
 enum { VMO_REDACT_NONE = 0, VMO_REDACT_BLACK = 1, VMO_REDACT_PIXELATE = 2 };
 /* How much of an output's video was re-encoded (manifest "reencoded"). */
 enum { VMO_REENC_NONE = 0, VMO_REENC_PARTIAL = 1, VMO_REENC_ALL = 2 };
-
-/* An output file written under a temporary name in its final directory and renamed once
- * complete. Lifecycle: open (creates the temporary file) -> write through fd -> finish
- * (fsync, close) -> commit (rename; never replaces unless asked) or abort (unlink). */
-typedef struct vmo_afile {
-    char *final_path;
-    char *tmp_path;
-    int fd;          /* -1 when closed */
-    int write_errno; /* first errno of a failed write through fd (custom AVIO) */
-    int committed;   /* renamed to final_path by this run */
-} vmo_afile;
-
-void vmo_afile_init(vmo_afile *f);
-/* Creates the temporary file next to final_path (mode 0644). */
-int vmo_afile_open(vmo_afile *f, const char *final_path, vmo_errbuf *err);
-/* write(2) of the whole buffer (EINTR and short writes handled); records errno. */
-int vmo_afile_write(vmo_afile *f, const void *data, size_t size, vmo_errbuf *err);
-/* fsync and close; the data is on disk under the temporary name. */
-int vmo_afile_finish(vmo_afile *f, vmo_errbuf *err);
-/* Renames the finished temporary file to its final name. Without `overwrite`, an existing
- * final file is never replaced (VMO_ERR_EXISTS). */
-int vmo_afile_commit(vmo_afile *f, int overwrite, vmo_errbuf *err);
-/* Removes the temporary file (if any) and, when `rollback`, a committed final file. Frees
- * the paths. Safe to call twice. */
-void vmo_afile_discard(vmo_afile *f, int rollback);
-/* fsync of the directory holding `path`, so renames survive a crash. */
-int vmo_fsync_dir(const char *path, vmo_errbuf *err);
-/* errno of a failed output operation -> status (ENOSPC/EDQUOT/EFBIG -> VMO_ERR_NO_SPACE). */
-int vmo_errno_status(int e);
 
 /* One source file's share of an output: clip seconds actually exported. */
 typedef struct vmo_export_part {
