@@ -8,13 +8,11 @@
 
 #include "atomic.h"
 #include "internal.h"
+#include "redact.h"
 #include "result.h"
-
-struct AVFrame;
 
 enum { VMO_FMT_MP4 = 0, VMO_FMT_MKV = 1 };
 enum { VMO_MODE_COPY = 0, VMO_MODE_PRECISE = 1, VMO_MODE_REENCODE = 2 };
-enum { VMO_REDACT_NONE = 0, VMO_REDACT_BLACK = 1, VMO_REDACT_PIXELATE = 2 };
 /* How much of an output's video was re-encoded (manifest "reencoded"). */
 enum { VMO_REENC_NONE = 0, VMO_REENC_PARTIAL = 1, VMO_REENC_ALL = 2 };
 
@@ -80,13 +78,5 @@ const char *vmo_export_format_name(int format);
  * `redact` is not VMO_REDACT_NONE. */
 int vmo_thumbnail_write(const char *path, double t, const vmo_zone_set *zones, int redact,
                         vmo_afile *f, vmo_errbuf *err);
-
-/* ---- redaction (export.c) ---- */
-/* Union of the exclude zones of `zones` rasterized at width x height (1 = masked), or NULL
- * when there is none (*status VMO_OK) or on allocation failure (*status set). */
-uint8_t *vmo_redact_mask(const vmo_zone_set *zones, int width, int height, int *status);
-/* Blanks (black) or pixelates the masked pixels of a frame in place. The frame must be
- * writable, 8-bit planar YUV (any subsampling, full or limited range) or packed RGB24. */
-int vmo_redact_frame(struct AVFrame *frame, const uint8_t *mask, int redact);
 
 #endif
