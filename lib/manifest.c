@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,11 +55,18 @@ static int hash_fd(int fd, struct AVSHA *sha, uint8_t *buf, int64_t *size)
 
 int vmo_sha256_file(const char *path, char hex[65], int64_t *size, vmo_errbuf *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Regular files only: a tampered manifest naming /dev/zero, a FIFO or a terminal would
+     * otherwise hash forever or block in open() (O_NONBLOCK) or read(). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         return vmo_err_set(err, e == ENOENT ? VMO_ERR_NOT_FOUND : VMO_ERR_IO, "cannot open %s: %s",
                            path, strerror(e));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return vmo_err_set(err, VMO_ERR_IO, "%s is not a regular file", path);
     }
     struct AVSHA *sha = av_sha_alloc();
     uint8_t *buf = malloc(HASH_BLOCK);
