@@ -3,12 +3,13 @@
 # makes the 1080p clips once (bench/make_clips.sh, cached), runs the benches, prints the
 # summary table and writes bench/results/<UTC date>.json.
 #
-#   bench/run.sh [--quick] [--quality] [--no-anchors]
+#   bench/run.sh [--quick] [--quality] [--no-anchors] [--dask]
 #
 #   --quick       fewer repetitions (a smoke test: the figures are noisier)
 #   --quality     also bench/quality.py against ../shared/testdata (and with the fast mode
 #                 when the library has one)
 #   --no-anchors  skip the ffmpeg/OpenCV anchors
+#   --dask        also bench/bench_dask.py: vidmotion.distributed on 1 and 2 Dask workers
 #
 # A full run takes about 8 minutes on the 2-core reference machine (the first one also
 # encodes the clips: a few minutes more). Every bench interleaves its runs, so a busy
@@ -18,14 +19,15 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 build=$root/build-bench
-quick=0 quality=0 anchors=1
+quick=0 quality=0 anchors=1 dask=0
 for arg in "$@"; do
     case $arg in
     --quick) quick=1 ;;
     --quality) quality=1 ;;
     --no-anchors) anchors=0 ;;
+    --dask) dask=1 ;;
     *)
-        sed -n '2,15p' "$0" >&2
+        sed -n '2,16p' "$0" >&2
         exit 2
         ;;
     esac
@@ -113,6 +115,13 @@ if [ $quality = 1 ]; then
             --json "$tmp/quality_fast.json" -- --set "$opt" || true
         parts="$parts quality_fast=$tmp/quality_fast.json"
     fi
+fi
+
+if [ $dask = 1 ]; then
+    step "vidmotion.distributed: 1 and 2 Dask worker processes"
+    "$py" "$here/bench_dask.py" --library "$build/lib/libvidmotion.so.0" --reps $reps_small \
+        --json "$tmp/dask.json" || true
+    parts="$parts dask=$tmp/dask.json"
 fi
 
 step "report"
