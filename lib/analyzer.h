@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 
 #include "config.h"
+#include "decode.h"
 #include "events.h"
 #include "prepare.h"
 #include "result.h"
@@ -64,6 +65,24 @@ struct vmo_analyzer {
     uint32_t push_first_flags;
 };
 
+/* Where a clip's frame loop stands. */
+typedef struct vmo_loop_state {
+    int64_t frames, total;
+    double last_t, prev_t;
+} vmo_loop_state;
+
+/* Steps of the frame loop of analyzer.c, for the fast scan (fastscan.c), which feeds the
+ * same run with the frames it decodes. */
+/* One decoded frame: bookkeeping, keyframes, and (when due) preparation and scoring. */
+int vmo_run_frame(vmo_run *run, vmo_preparer *prep, const vmo_decoded_frame *df,
+                  vmo_loop_state *ls);
+/* The "fps" cap: 1 when a frame at clip time t is to be analysed (advances the schedule). */
+int vmo_run_frame_due(vmo_run *run, double t);
+/* Calls the progress callback (at most every 0.25 s). */
+void vmo_run_progress(vmo_run *run, int64_t done, int64_t total);
+/* Frame count, duration, truncation and damage of the clip once its loop has stopped. */
+int vmo_run_clip_facts(vmo_run *run, vmo_decoder *dec, const vmo_loop_state *ls);
+
 /* A request's plan for one clip. */
 struct vmo_index_header;
 typedef struct vmo_worker_plan {
@@ -81,6 +100,10 @@ typedef struct vmo_worker_plan {
  * (serialized by cb_lock) and cancel flag. */
 int vmo_analyzer_worker(vmo_analyzer *parent, const vmo_config *cfg, pthread_mutex_t *cb_lock,
                         const vmo_worker_plan *plan, vmo_analyzer **out);
+
+/* Tells the progress callback (if any) that clip `clip` of the request is finished, with
+ * `frames` frames (0 for a clip skipped or failed): done == total. */
+void vmo_analyzer_clip_done(vmo_analyzer *an, pthread_mutex_t *cb_lock, int clip, int64_t frames);
 
 /* Answers one clip from its motion index (header already checked): the same events as a
  * scan, with zone counts approximated on the grid. */

@@ -461,10 +461,13 @@ static int emit_final(final_builder *fb, const piece *pc, int a, int b, const vm
     return VMO_OK;
 }
 
-/* Whether piece q continues piece p across a clip boundary. */
-static int joins(const vmo_settings *s, const piece *p, const piece *q)
+/* Whether piece q continues piece p across a clip boundary. A clip-relative window applies
+ * to each clip on its own: nothing joins across clips then. */
+static int joins(const vmo_settings *s, const vmo_window *w, const piece *p, const piece *q)
 {
     if (p->clip == q->clip || isnan(p->wall_end) || isnan(q->wall_start))
+        return 0;
+    if (window_set(w) && !w->wall)
         return 0;
     if (!(p->ev->flags & VMO_EVENT_AT_CLIP_END) || !(q->ev->flags & VMO_EVENT_AT_CLIP_START))
         return 0;
@@ -553,7 +556,7 @@ int vmo_events_finalize(const vmo_settings *s, const vmo_finalize_clip *clips, i
     for (int a = 0; a < n && rc == VMO_OK;) {
         int b = a + 1;
         while (b < n && pc[b].ev->kind == pc[a].ev->kind && pc[b].ev->zone == pc[a].ev->zone &&
-               joins(s, &pc[b - 1], &pc[b]) &&
+               joins(s, window, &pc[b - 1], &pc[b]) &&
                (s->max_length <= 0 || pieces_length(&fb, pc, a, b + 1) <= s->max_length))
             b++;
         if (pieces_length(&fb, pc, a, b) >= s->min_length)

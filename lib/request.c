@@ -468,9 +468,12 @@ static void run_clips(vmo_analyzer *an, const vmo_request *rq, vmo_config *cfg,
         cfg->settings.pipeline = 0; /* the cores are busy with other clips */
     an->clip_total = rq->count;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(jobs)
-    for (int i = 0; i < rq->count; i++)
+    for (int i = 0; i < rq->count; i++) {
         if (!plan[i].skip && plan[i].status == VMO_OK)
             analyse_clip(an, cfg, &rq->clips[i], &plan[i], &lock, &outs[i]);
+        if (!outs[i].res) /* not decoded: its progress still ends */
+            vmo_analyzer_clip_done(an, &lock, i, 0);
+    }
     an->clip_total = 1;
     pthread_mutex_destroy(&lock);
 }

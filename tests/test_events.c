@@ -355,6 +355,27 @@ START_TEST(short_pieces_join_into_a_long_enough_event)
 }
 END_TEST
 
+START_TEST(a_relative_window_cuts_each_clip_on_its_own)
+{
+    /* An event crossing from clip 0 (8.12 s..end) into clip 1 (..3.28 s); the window is
+     * 0..2 s of each clip: only clip 1's part is inside it, and nothing joins. */
+    vmo_settings s = test_settings();
+    vmo_clip_event a[1] = { clip_event(203, 249, VMO_EVENT_AT_CLIP_END, 0.2) };
+    vmo_clip_event b[1] = { clip_event(1, 82, VMO_EVENT_AT_CLIP_START, 0.3) };
+    vmo_finalize_clip clips[2] = { { 1000.0, 10.0, DT, a, 1 }, { 1010.0, 10.0, DT, b, 1 } };
+    vmo_window w = { 0.0, 2.0, 0 };
+    vmo_final_events fe;
+    ck_assert_int_eq(vmo_events_finalize(&s, clips, 2, &w, &fe), VMO_OK);
+    ck_assert_int_eq(fe.count, 1);
+    ck_assert_int_eq(fe.events[0].clip, 1);
+    ck_assert_int_eq(fe.events[0].source_count, 1);
+    ck_assert_double_eq_tol(fe.events[0].start, 1 * DT, 1e-9);
+    ck_assert_double_eq_tol(fe.events[0].end, 2.0, 1e-9);
+    ck_assert(fe.events[0].flags & VMO_EVENT_CLIPPED);
+    vmo_final_events_free(&fe);
+}
+END_TEST
+
 START_TEST(padding_is_clamped_to_the_clips)
 {
     vmo_settings s = test_settings();
@@ -391,6 +412,7 @@ int main(void)
     tcase_add_test(tf, finalize_does_not_depend_on_clip_order);
     tcase_add_test(tf, short_pieces_join_into_a_long_enough_event);
     tcase_add_test(tf, padding_is_clamped_to_the_clips);
+    tcase_add_test(tf, a_relative_window_cuts_each_clip_on_its_own);
     suite_add_tcase(s, tf);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -198,6 +198,38 @@ START_TEST(relative_window_applies_to_each_clip)
 }
 END_TEST
 
+typedef struct progress_log {
+    int finished[8];
+    int calls;
+} progress_log;
+
+static int count_progress(void *user, int clip, int clip_count, int64_t done, int64_t total)
+{
+    progress_log *p = user;
+    ck_assert_int_eq(clip_count, 3);
+    ck_assert(clip >= 0 && clip < 3);
+    p->calls++;
+    if (done == total)
+        p->finished[clip]++;
+    return 0;
+}
+
+START_TEST(progress_ends_every_clip_once_skipped_ones_too)
+{
+    vmo_analyzer *an = analyzer();
+    progress_log log = { { 0 }, 0 };
+    ck_assert_int_eq(vmo_analyzer_set_progress_callback(an, count_progress, &log), VMO_OK);
+    vmo_request *rq = request_of_parts();
+    ck_assert_int_eq(vmo_request_set_window_wall(rq, T0 + 5.0, T0 + 6.0), VMO_OK);
+    vmo_result *res = run(an, rq);
+    for (int k = 0; k < 3; k++)
+        ck_assert_int_ge(log.finished[k], 1); /* clips 0 and 2 were skipped */
+    vmo_result_destroy(&res);
+    vmo_request_destroy(&rq);
+    vmo_analyzer_destroy(&an);
+}
+END_TEST
+
 START_TEST(request_zones_selection_and_sensitivity)
 {
     vmo_analyzer *an = analyzer();
@@ -430,6 +462,7 @@ int main(void)
     tcase_add_test(tc, window_skips_and_cuts);
     tcase_add_test(tc, relative_window_applies_to_each_clip);
     tcase_add_test(tc, request_zones_selection_and_sensitivity);
+    tcase_add_test(tc, progress_ends_every_clip_once_skipped_ones_too);
     tcase_add_test(tc, bad_requests_get_clear_errors);
     tcase_add_test(tc, file_name_time_is_used_without_a_tag);
     tcase_add_test(tc, merged_parts_equal_one_request_whatever_the_split);

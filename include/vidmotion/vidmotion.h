@@ -416,7 +416,9 @@ enum { VMO_EVENT_STARTED = 0, VMO_EVENT_ENDED = 1 };
 typedef int (*vmo_event_fn)(void *user, int what, const vmo_event *event);
 
 /* Progress: called about every 0.25 s of work. done/total in frames of the current clip
- * (total may be 0 if unknown), clip index, clip count. Non-zero return cancels. */
+ * (total may be 0 if unknown), clip index, clip count. Every clip ends with one call where
+ * done == total (0 and 0 for a clip a request skipped or could not open), so finished
+ * clips can be counted. Non-zero return cancels. */
 typedef int (*vmo_progress_fn)(void *user, int clip, int clip_count, int64_t done,
                                int64_t total);
 
