@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -206,7 +207,7 @@ def test_order_checks_and_runs() -> None:
 # The distributed answer equals one process's
 # ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("run_size", [1, 3, None])
+@pytest.mark.parametrize("run_size", [1, None])
 def test_same_answer_as_one_process(client: Any, clips: dict[str, list[Path]], cli: str,
                                     run_size: int | None) -> None:
     paths = flat(clips, "cam4", "cam2", "door", "cam1")
@@ -251,8 +252,11 @@ def test_motion_indexes_answer_without_decoding(client: Any, clips: dict[str, li
         copies.append(tmp_path / p.name)
         shutil.copy(p, copies[-1])
     paths = [str(p) for p in copies]
-    first = vd.index(client, paths, run_size=2)
-    assert first.counts == {"indexed": len(paths), "valid": 0, "error": 0}, first.failed
+    broken = str(clips["cam2"][1])  # not a video: reported, not raised
+    first = vd.index(client, [*paths, broken], run_size=2)
+    assert first.counts == {"indexed": len(paths), "valid": 0, "error": 1}, first.failed
+    assert [(c.path, c.error_code) for c in first.failed] == [
+        (broken, vidmotion.NotMediaError.code)]
     assert all(vidmotion.check_index(p).ok for p in paths)
     again = vd.index(client, paths)
     assert again.counts == {"indexed": 0, "valid": len(paths), "error": 0}
@@ -262,6 +266,22 @@ def test_motion_indexes_answer_without_decoding(client: Any, clips: dict[str, li
     # an index made with other settings is not used: those clips are decoded
     other = vd.request(client, paths[:2], None, threshold=9)
     assert not any(vidmotion.ClipFlags.INDEXED in c.flags for _, c in other.clips)
+
+
+def test_wall_clock_starts_given_by_the_caller(client: Any, clips: dict[str, list[Path]],
+                                                cli: str) -> None:
+    """(path, start) pairs: the caller's start wins over the tag and the name, as in
+    Request.add; here the same instants, so only wall_source differs from the CLI."""
+    pairs = [(p, datetime.strptime(p.name[5:20], "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc))
+             for p in clips["cam4"]]  # cam4_20260101T000006Z.mp4
+    ans = vd.request(client, pairs, None, ZONES, masks=MASKS, run_size=3)
+    (res,) = ans.values()
+    assert {c.wall_source for c in res.clips} == {"caller"}
+    want = cli_json(cli, [c.path for c in res.clips])
+    got = res.to_dict()
+    for c in want["clips"]:
+        c["wall_source"] = "caller"
+    assert got["clips"] == want["clips"] and got["segments"] == want["segments"]
 
 
 # ------------------------------------------------------------------------------------------
