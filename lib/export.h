@@ -62,6 +62,16 @@ struct vmo_export {
     uint64_t bytes_demuxed; /* bytes the demuxers read (not counting hashing) */
 };
 
+/* ---- export_run.c ---- */
+/* Frees the outputs of the last run (their temporary files removed; with `rollback`, their
+ * committed files too), its sources and manifest path. */
+void vmo_export_items_free(vmo_export *ex, int rollback);
+
+/* ---- export_job.c ---- */
+/* Exports one output: `it` named and its parts filled from the event; on success its file
+ * is finished under its temporary name, not committed. */
+int vmo_export_job_run(vmo_export *ex, const vmo_result *res, vmo_export_item *it);
+
 /* ---- manifest.c ---- */
 /* SHA-256 of a whole file as 64 lowercase hex digits; *size gets its size. */
 int vmo_sha256_file(const char *path, char hex[65], int64_t *size, vmo_errbuf *err);
