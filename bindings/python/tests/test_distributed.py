@@ -193,6 +193,9 @@ def test_order_checks_and_runs() -> None:
                             False) is None  # within the library's slack
     r = plan.check_clips([plan.ClipTime("d/a.mp4"), plan.ClipTime("d/./a.mp4")], False)
     assert r is not None and "same file" in r.message
+    r = plan.check_clips([plan.ClipTime("a", file_id=(1, 2, 3)),
+                          plan.ClipTime("b", file_id=(1, 2, 3))], False)
+    assert r is not None and r.message == "'a' and 'b' are the same file"
     untimed = [plan.ClipTime("u", untimed=True)]
     assert plan.check_clips(untimed, wall_window=False) is None
     assert plan.check_clips(untimed, wall_window=True).code == vidmotion.NoTimeSourceError.code
@@ -314,6 +317,13 @@ def test_refusals(client: Any, clips: dict[str, list[Path]], cli: str,
                           capture_output=True).returncode == 2
     with pytest.raises(vidmotion.OverlapError, match="same file"):
         vd.request(client, cam4[:2] + [cam4[0]], run_size=1)
+    # ... also under another name (a link): the library compares inodes
+    link = tmp_path / "cam4_20260101T000100Z.mp4"
+    link.symlink_to(cam4[0])
+    with pytest.raises(vidmotion.OverlapError, match="same file"):
+        vd.request(client, cam4 + [str(link)], run_size=1)
+    assert subprocess.run([cli, "scan", "-q", *cam4, str(link)],
+                          capture_output=True).returncode == 2
 
 
 def test_workers_of_another_version_are_refused(client: Any, monkeypatch: Any,

@@ -41,12 +41,16 @@ class ClipTime:
     or the file name, in the library's order of preference; ``duration`` the container's
     declared length (0 when unknown or when the clip cannot be opened); ``untimed`` is True
     when the clip opens fine but has no wall-clock start (a wall-clock window refuses it).
+    ``file_id`` identifies the file behind the path (inode, size, modification time, as the
+    worker saw them; None if it could not stat it): the library refuses the same file twice
+    under two names (a link), and it compares inodes.
     """
 
     path: str
     wall_start: float = math.nan
     duration: float = 0.0
     untimed: bool = False
+    file_id: tuple[int, int, int] | None = None
 
 
 def default_camera(path: str) -> str:
@@ -101,12 +105,16 @@ def check_clips(times: Sequence[ClipTime], wall_window: bool) -> Refusal | None:
     The library compares every pair; this sweeps the clips by start time, keeping the one
     that ends last, which finds an overlap exactly when some pair has one (the pair named
     may differ from the library's when several overlap)."""
-    seen: dict[str, str] = {}
+    seen: dict[object, str] = {}
     for t in times:
-        k = os.path.normpath(t.path) if "://" not in t.path else t.path
-        if k in seen:
-            return Refusal(-18, f"'{seen[k]}' and '{t.path}' are the same file")
-        seen[k] = t.path
+        keys = [os.path.normpath(t.path) if "://" not in t.path else t.path]
+        if t.file_id is not None:
+            keys.append(t.file_id)
+        for k in keys:
+            if k in seen:
+                return Refusal(-18, f"'{seen[k]}' and '{t.path}' are the same file")
+        for k in keys:
+            seen[k] = t.path
     timed = sorted((t for t in times if math.isfinite(t.wall_start) and t.duration > 0),
                    key=lambda t: (t.wall_start, t.path))
     last: ClipTime | None = None

@@ -186,13 +186,21 @@ def _request(job: _Job, clips: Iterable[tuple[str, float]]) -> Request:
 _PROBE_WINDOW = ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00Z")
 
 
+def _file_id(path: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def _probe_one(an: Analyzer, clips: list[tuple[str, float]]) -> list[plan.ClipTime]:
     """ClipTime of each clip, from one library request outside the probe window (it opens
     every container, decodes nothing). Raises what the request refuses."""
     rq = Request(window=_PROBE_WINDOW)
     for path, wall in clips:
         rq.add(path, wall if math.isfinite(wall) else None)
-    return [plan.ClipTime(c.path, to_posix(c.wall_start), c.duration)
+    return [plan.ClipTime(c.path, to_posix(c.wall_start), c.duration, file_id=_file_id(c.path))
             for c in an.run(rq).clips]
 
 
@@ -216,7 +224,7 @@ def _probe_task(versions: tuple[str, str], groups: list[list[tuple[str, float]]]
                 try:
                     out += _probe_one(an, [clip])
                 except NoTimeSourceError:  # opens fine, no wall-clock start
-                    out.append(plan.ClipTime(clip[0], untimed=True))
+                    out.append(plan.ClipTime(clip[0], untimed=True, file_id=_file_id(clip[0])))
     return out
 
 
