@@ -86,11 +86,13 @@ int vmo_afile_open(vmo_afile *f, const char *final_path, vmo_errbuf *err)
     return VMO_OK;
 }
 
-int vmo_afile_write(vmo_afile *f, const void *data, size_t size, vmo_errbuf *err)
+/* Writes the whole buffer at `offset`, or at the file position when it is negative (EINTR
+ * and short writes handled). The first errno is kept for callers that only see a code. */
+static int write_loop(vmo_afile *f, const void *data, size_t size, int64_t offset, vmo_errbuf *err)
 {
     const char *p = data;
     while (size > 0) {
-        ssize_t n = write(f->fd, p, size);
+        ssize_t n = offset < 0 ? write(f->fd, p, size) : pwrite(f->fd, p, size, (off_t)offset);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -101,8 +103,21 @@ int vmo_afile_write(vmo_afile *f, const void *data, size_t size, vmo_errbuf *err
         }
         p += n;
         size -= (size_t)n;
+        if (offset >= 0)
+            offset += n;
     }
     return VMO_OK;
+}
+
+int vmo_afile_write(vmo_afile *f, const void *data, size_t size, vmo_errbuf *err)
+{
+    return write_loop(f, data, size, -1, err);
+}
+
+int vmo_afile_write_at(vmo_afile *f, const void *data, size_t size, int64_t offset, vmo_errbuf *err)
+{
+    return offset < 0 ? vmo_err_set(err, VMO_ERR_INVALID_ARG, "negative file offset")
+                      : write_loop(f, data, size, offset, err);
 }
 
 int vmo_afile_finish(vmo_afile *f, vmo_errbuf *err)

@@ -6,11 +6,11 @@
  * moment (even SIGKILL) leaves nothing that looks like a finished file. It is fsync'ed
  * before the rename, so a crash cannot leave a complete name on incomplete data.
  *
- * Lifecycle: init -> open (creates the temporary file) -> write -> finish (fsync,
+ * Lifecycle: init -> open (creates the temporary file) -> write / write_at -> finish (fsync,
  * close) -> commit (rename; never replaces unless asked) -> discard (always: removes the
  * temporary file if it was not committed and, on rollback, the committed one).
  *
- * Users: the export's clips, thumbnails and manifest.
+ * Users: the export's clips, thumbnails and manifest, and the motion index.
  *
  * errno maps to a status the same way everywhere (vmo_errno_status): ENOSPC, EDQUOT and EFBIG
  * (disk full, quota, file size limit) give VMO_ERR_NO_SPACE; ENOMEM VMO_ERR_NO_MEMORY; EEXIST
@@ -37,6 +37,9 @@ void vmo_afile_init(vmo_afile *f);
 int vmo_afile_open(vmo_afile *f, const char *final_path, vmo_errbuf *err);
 /* write(2) of the whole buffer at the file position (EINTR and short writes handled). */
 int vmo_afile_write(vmo_afile *f, const void *data, size_t size, vmo_errbuf *err);
+/* pwrite(2) of the whole buffer at `offset` (>= 0), for a header written last. */
+int vmo_afile_write_at(vmo_afile *f, const void *data, size_t size, int64_t offset,
+                       vmo_errbuf *err);
 /* fsync and close: the data is on disk under the temporary name. */
 int vmo_afile_finish(vmo_afile *f, vmo_errbuf *err);
 /* Renames the finished file to its final name. Without `overwrite`, an existing final file

@@ -17,6 +17,7 @@
 #include <libavutil/sha.h>
 #include <zlib.h>
 
+#include "atomic.h"
 #include "index.h"
 
 #define HEADER_SIZE 256
@@ -253,8 +254,7 @@ static void header_settings(vmo_index_header *h, const vmo_settings *s)
  * ---------------------------------------------------------------------------------------- */
 
 struct vmo_index_writer {
-    char *final_path, *tmp_path;
-    int fd;
+    vmo_afile file; /* under its temporary name until committed (atomic.h) */
     z_stream z;
     int z_ready;
     uint8_t raw[CHUNK];
@@ -268,25 +268,13 @@ struct vmo_index_writer {
     int failed;                /* VMO_ERR_* of the first failure */
 };
 
-static int io_error(int e)
-{
-    return (e == ENOSPC || e == EDQUOT || e == EFBIG) ? VMO_ERR_NO_SPACE : VMO_ERR_IO;
-}
-
+/* The first failure is kept: a scan goes on without its index rather than failing. */
 static int write_all(vmo_index_writer *w, const uint8_t *p, size_t n)
 {
-    while (n > 0) {
-        ssize_t r = write(w->fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            w->failed = io_error(r < 0 ? errno : ENOSPC);
-            return w->failed;
-        }
-        p += r;
-        n -= (size_t)r;
-    }
-    return VMO_OK;
+    int rc = vmo_afile_write(&w->file, p, n, NULL);
+    if (rc != VMO_OK)
+        w->failed = rc;
+    return rc;
 }
 
 /* Feeds the raw records to zlib and writes what comes out. */
@@ -354,6 +342,34 @@ static int write_masks(vmo_index_writer *w, const vmo_zone_set *zones)
     return VMO_OK;
 }
 
+static char *index_path_of(const char *clip_path)
+{
+    size_t n = strlen(clip_path) + sizeof(VMO_INDEX_SUFFIX);
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s%s", clip_path, VMO_INDEX_SUFFIX);
+    return p;
+}
+
+/* The header is written blank first and for real at the commit, once its sizes and CRC
+ * are known. */
+static int writer_start(vmo_index_writer *w, const vmo_settings *s, const vmo_zone_set *zones,
+                        vmo_errbuf *err)
+{
+    if (deflateInit(&w->z, 6) != Z_OK)
+        return VMO_ERR_NO_MEMORY;
+    uint8_t blank[HEADER_SIZE] = { 0 };
+    w->z_ready = 1;
+    w->h.version = VMO_INDEX_VERSION;
+    w->h.grid_w = VMO_GRID_W;
+    w->h.grid_h = VMO_GRID_H;
+    header_settings(&w->h, s);
+    w->prev_index = -1;
+    if (write_all(w, blank, sizeof(blank)) != VMO_OK || write_masks(w, zones) != VMO_OK)
+        return vmo_err_set(err, w->failed, "cannot write the index %s", w->file.tmp_path);
+    return VMO_OK;
+}
+
 int vmo_index_writer_open(vmo_index_writer **out, const char *clip_path, const vmo_settings *s,
                           const vmo_zone_set *zones, vmo_errbuf *err)
 {
@@ -361,39 +377,14 @@ int vmo_index_writer_open(vmo_index_writer **out, const char *clip_path, const v
     vmo_index_writer *w = calloc(1, sizeof(*w));
     if (!w)
         return vmo_err_set(err, VMO_ERR_NO_MEMORY, "out of memory");
-    w->fd = -1;
-    size_t n = strlen(clip_path);
-    w->final_path = malloc(n + sizeof(VMO_INDEX_SUFFIX));
-    w->tmp_path = malloc(n + sizeof(VMO_INDEX_SUFFIX) + 32);
-    int rc = (!w->final_path || !w->tmp_path) ? VMO_ERR_NO_MEMORY : VMO_OK;
-    if (rc == VMO_OK) {
-        snprintf(w->final_path, n + sizeof(VMO_INDEX_SUFFIX), "%s%s", clip_path,
-                 VMO_INDEX_SUFFIX);
-        snprintf(w->tmp_path, n + sizeof(VMO_INDEX_SUFFIX) + 32, "%s.tmp.%ld.XXXXXX",
-                 w->final_path, (long)getpid());
-        rc = vmo_clip_identity_of(clip_path, &w->h.clip, err);
-    }
-    if (rc == VMO_OK) {
-        w->fd = mkstemp(w->tmp_path);
-        if (w->fd >= 0)
-            fchmod(w->fd, 0644); /* mkstemp makes it private; an index is not secret */
-        if (w->fd < 0)
-            rc = vmo_err_set(err, io_error(errno), "cannot create the index next to %s: %s",
-                             clip_path, strerror(errno));
-    }
-    if (rc == VMO_OK && deflateInit(&w->z, 6) != Z_OK)
-        rc = vmo_err_set(err, VMO_ERR_NO_MEMORY, "out of memory");
-    if (rc == VMO_OK) {
-        uint8_t blank[HEADER_SIZE] = { 0 };
-        w->z_ready = 1;
-        w->h.version = VMO_INDEX_VERSION;
-        w->h.grid_w = VMO_GRID_W;
-        w->h.grid_h = VMO_GRID_H;
-        header_settings(&w->h, s);
-        w->prev_index = -1;
-        if (write_all(w, blank, sizeof(blank)) != VMO_OK || write_masks(w, zones) != VMO_OK)
-            rc = vmo_err_set(err, w->failed, "cannot write the index %s", w->tmp_path);
-    }
+    vmo_afile_init(&w->file);
+    char *final_path = index_path_of(clip_path);
+    int rc = final_path ? vmo_clip_identity_of(clip_path, &w->h.clip, err) : VMO_ERR_NO_MEMORY;
+    if (rc == VMO_OK)
+        rc = vmo_afile_open(&w->file, final_path, err);
+    free(final_path);
+    if (rc == VMO_OK)
+        rc = writer_start(w, s, zones, err);
     if (rc != VMO_OK) {
         if (rc == VMO_ERR_NO_MEMORY)
             vmo_err_set(err, rc, "out of memory");
@@ -504,10 +495,10 @@ int vmo_index_writer_keyframe(vmo_index_writer *w, double t)
 static int commit(vmo_index_writer *w, const vmo_clip_info *clip, int K, vmo_errbuf *err)
 {
     if (flush_idle(w) != VMO_OK || room(w, 1) != VMO_OK)
-        return vmo_err_set(err, w->failed, "cannot write the index %s", w->final_path);
+        return vmo_err_set(err, w->failed, "cannot write the index %s", w->file.final_path);
     put_byte(w, REC_END);
     if (deflate_raw(w, Z_FINISH) != VMO_OK)
-        return vmo_err_set(err, w->failed, "cannot write the index %s", w->final_path);
+        return vmo_err_set(err, w->failed, "cannot write the index %s", w->file.final_path);
     vmo_index_header *h = &w->h;
     h->K = K;
     h->flags = clip->flags & (VMO_CLIP_TRUNCATED | VMO_CLIP_DAMAGED | VMO_CLIP_RESIZED);
@@ -524,40 +515,29 @@ static int commit(vmo_index_writer *w, const vmo_clip_info *clip, int K, vmo_err
     uint8_t b[HEADER_SIZE];
     header_pack(h, b);
     /* The header goes last: a file without it is never mistaken for a valid index. */
-    if (pwrite(w->fd, b, HEADER_SIZE, 0) != HEADER_SIZE || fsync(w->fd) != 0)
-        return vmo_err_set(err, io_error(errno), "cannot write the index %s: %s",
-                           w->final_path, strerror(errno));
-    if (close(w->fd) != 0) {
-        w->fd = -1;
-        return vmo_err_set(err, io_error(errno), "cannot write the index %s", w->final_path);
-    }
-    w->fd = -1;
-    if (rename(w->tmp_path, w->final_path) != 0)
-        return vmo_err_set(err, io_error(errno), "cannot rename the index into %s: %s",
-                           w->final_path, strerror(errno));
-    return VMO_OK;
+    int rc = vmo_afile_write_at(&w->file, b, HEADER_SIZE, 0, err);
+    if (rc == VMO_OK)
+        rc = vmo_afile_finish(&w->file, err);
+    if (rc == VMO_OK)
+        rc = vmo_afile_commit(&w->file, 1, err); /* a stale index is replaced */
+    return rc;
 }
 
-int vmo_index_writer_close(vmo_index_writer **pw, const vmo_clip_info *clip, int K,
-                           int do_commit, vmo_errbuf *err)
+int vmo_index_writer_close(vmo_index_writer **pw, const vmo_clip_info *clip, int K, int do_commit,
+                           vmo_errbuf *err)
 {
     if (!pw || !*pw)
         return VMO_OK;
     vmo_index_writer *w = *pw;
     int rc = VMO_OK;
     if (do_commit && clip)
-        rc = w->failed ? vmo_err_set(err, w->failed, "cannot write the index %s",
-                                     w->final_path)
-                       : commit(w, clip, K, err);
+        rc = w->failed
+                 ? vmo_err_set(err, w->failed, "cannot write the index %s", w->file.final_path)
+                 : commit(w, clip, K, err);
     if (w->z_ready)
         deflateEnd(&w->z);
-    if (w->fd >= 0)
-        close(w->fd);
     /* Whatever did not reach its final name is removed. */
-    if (w->tmp_path && (rc != VMO_OK || !do_commit))
-        unlink(w->tmp_path);
-    free(w->final_path);
-    free(w->tmp_path);
+    vmo_afile_discard(&w->file, 0);
     free(w);
     *pw = NULL;
     return rc;

@@ -1,10 +1,13 @@
 /* Motion index: round trip (a query from the index gives the scan's events), corruption
  * and staleness detected and never trusted, settings mismatch, atomic writing, idle cost. */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -253,6 +256,86 @@ START_TEST(unwritable_folder_fails_the_index_not_the_process)
 }
 END_TEST
 
+/* A folder of its own holding a copy of the box clip as c.mp4. */
+static const char *clip_in_own_folder(const char *name, char *clip, size_t size)
+{
+    char dir[1200];
+    snprintf(dir, sizeof(dir), "%s/%s", tu_tmpdir(), name);
+    tu_run("rm -rf '%s'", dir);
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    snprintf(clip, size, "%s/c.mp4", dir);
+    size_t n;
+    void *data = tu_read_file(tu_clip("ix_box.mp4", BOX_ARGS), &n);
+    ck_assert_ptr_nonnull(data);
+    ck_assert_int_eq(tu_write_file(clip, data, n), 0);
+    free(data);
+    return clip;
+}
+
+/* Names in the folder of `clip`, hidden ones included (temporaries are hidden). */
+static char *folder_listing(const char *clip)
+{
+    return tu_capture("ls -A \"$(dirname '%s')\"", clip);
+}
+
+START_TEST(an_index_leaves_nothing_else_even_when_replaced)
+{
+    char clip[1300];
+    clip_in_own_folder("only", clip, sizeof(clip));
+    vmo_analyzer *an = analyzer(4);
+    index_of(an, clip);
+    index_of(an, clip); /* replaces the first one */
+    vmo_analyzer_destroy(&an);
+    vmo_index_info ii = { .struct_size = sizeof(ii) };
+    ck_assert_int_eq(vmo_index_check(clip, NULL, &ii), VMO_OK);
+    char *names = folder_listing(clip);
+    ck_assert_str_eq(names, "c.mp4\nc.mp4.vmoidx\n");
+    free(names);
+}
+END_TEST
+
+/* Indexes `clip` in a child process whose files may not grow past `limit` bytes; returns
+ * the status of vmo_analyzer_index_file. */
+static int index_with_size_limit(const char *clip, rlim_t limit)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct rlimit rl = { limit, limit };
+        signal(SIGXFSZ, SIG_IGN); /* write() then fails with EFBIG instead of killing us */
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0)
+            _exit(99);
+        vmo_analyzer *an = analyzer(4);
+        int rc = vmo_analyzer_index_file(an, clip, NULL);
+        vmo_analyzer_destroy(&an);
+        _exit(-rc);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_ne(WEXITSTATUS(status), 99);
+    return -WEXITSTATUS(status);
+}
+
+/* The same errno -> status mapping as the export's (atomic.h), and nothing left behind:
+ * a file size limit hit while creating the index fails the call with VMO_ERR_NO_SPACE; hit
+ * later, the scan still succeeds but the index is missing (VMO_ERR_IO). */
+START_TEST(file_size_limit_leaves_no_index)
+{
+    char clip[1300];
+    clip_in_own_folder("fsize", clip, sizeof(clip));
+    ck_assert_int_eq(index_with_size_limit(clip, 100), VMO_ERR_NO_SPACE);
+    char *names = folder_listing(clip);
+    ck_assert_str_eq(names, "c.mp4\n");
+    free(names);
+    ck_assert_int_eq(index_with_size_limit(clip, 400), VMO_ERR_IO);
+    names = folder_listing(clip);
+    ck_assert_str_eq(names, "c.mp4\n");
+    free(names);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("index");
@@ -264,6 +347,8 @@ int main(void)
     tcase_add_test(tc, other_analysis_settings_decode_instead);
     tcase_add_test(tc, an_idle_minute_costs_little_and_nothing_is_left_behind);
     tcase_add_test(tc, unwritable_folder_fails_the_index_not_the_process);
+    tcase_add_test(tc, an_index_leaves_nothing_else_even_when_replaced);
+    tcase_add_test(tc, file_size_limit_leaves_no_index);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
