@@ -284,8 +284,9 @@ int main(int argc, char **argv)
     if (o.probe && fast && o.print_option)
         printf("%s=%s\n", o.names[0], o.values[0]);
     if (o.probe || !fast) {
+        const int exists = fast != NULL;
         vmo_config_destroy(&fast);
-        return o.probe ? (fast ? 0 : 1) : report_skip(&o, why);
+        return o.probe ? !exists : report_skip(&o, why);
     }
     vmo_config *full = NULL;
     vmo_config_create(&full);
