@@ -9,6 +9,10 @@
 
 #include "atomic.h"
 
+/* Temporary names tried before giving up: each is one failed open(), and a folder holds at
+ * most a few stale temporaries per killed run. */
+#define AFILE_NAME_TRIES 1000
+
 /* ------------------------------------------------------------------------------------------
  * Errors
  * ---------------------------------------------------------------------------------------- */
@@ -65,18 +69,34 @@ static char *tmp_name_for(const char *final_path)
     return tmp;
 }
 
+/* Creates a temporary file under the next free name; errno on failure. A taken name is
+ * skipped, never removed: it is a stale temporary of a dead process that had our pid (pids
+ * are reused, and in a container the first process always gets the same one), or a live
+ * writer's on a folder shared between hosts or containers. */
+static int create_tmp(vmo_afile *f)
+{
+    int e = EEXIST;
+    for (int tries = 0; e == EEXIST && tries < AFILE_NAME_TRIES; tries++) {
+        free(f->tmp_path);
+        f->tmp_path = tmp_name_for(f->final_path);
+        if (!f->tmp_path)
+            return ENOMEM;
+        f->fd = open(f->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        e = f->fd < 0 ? errno : 0;
+    }
+    return e;
+}
+
 int vmo_afile_open(vmo_afile *f, const char *final_path, vmo_errbuf *err)
 {
     vmo_afile_init(f);
     f->final_path = vmo_strdup(final_path);
-    f->tmp_path = tmp_name_for(final_path);
-    if (!f->final_path || !f->tmp_path) {
+    int e = f->final_path ? create_tmp(f) : ENOMEM;
+    if (e == ENOMEM && !f->tmp_path) {
         vmo_afile_discard(f, 0);
         return vmo_err_set(err, VMO_ERR_NO_MEMORY, "out of memory");
     }
-    f->fd = open(f->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (f->fd < 0) {
-        int e = errno;
+    if (e) {
         int rc = vmo_err_errno(err, e, "cannot create", f->tmp_path);
         free(f->tmp_path); /* nothing was created: nothing to unlink */
         f->tmp_path = NULL;

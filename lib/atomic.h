@@ -33,7 +33,8 @@ typedef struct vmo_afile {
 
 /* A closed file with no paths: discard is then a no-op. */
 void vmo_afile_init(vmo_afile *f);
-/* Creates the temporary file next to final_path (mode 0644 less the umask). */
+/* Creates the temporary file next to final_path (mode 0644 less the umask). Names taken by
+ * stale temporaries (of a dead process that had the same pid) are skipped, not removed. */
 int vmo_afile_open(vmo_afile *f, const char *final_path, vmo_errbuf *err);
 /* write(2) of the whole buffer at the file position (EINTR and short writes handled). */
 int vmo_afile_write(vmo_afile *f, const void *data, size_t size, vmo_errbuf *err);

@@ -1211,6 +1211,40 @@ START_TEST(killed_mid_export)
 }
 END_TEST
 
+/* A killed run leaves hidden temporaries (".NAME.PID.N.part"). A later process that gets the
+ * same pid (pids are reused; in a container the first process is always the same one) must
+ * not be refused by them, nor remove them: they are not its files. */
+START_TEST(stale_temporaries_do_not_block_a_run)
+{
+    enum { STALE = 200 };
+    const char *src = clip_main("mp4");
+    fixture fx;
+    one_event(&fx, src);
+    char *first = fresh_dir("stale"), *dir = fresh_dir("stale");
+    vmo_export *ex = new_export(first, "copy", "mp4");
+    run_ok(ex, fx.res);
+    /* The temporaries this process would make next, left by a "previous" one. */
+    char names[2][256], stale[1600];
+    snprintf(names[0], sizeof(names[0]), "%s", strrchr(output0(ex).path, '/') + 1);
+    snprintf(names[1], sizeof(names[1]), "%s", strrchr(vmo_export_manifest_path(ex), '/') + 1);
+    for (int k = 0; k < 2; k++)
+        for (int n = 1; n <= STALE; n++) {
+            snprintf(stale, sizeof(stale), "%s/.%s.%ld.%d.part", dir, names[k], (long)getpid(), n);
+            ck_assert_int_eq(tu_write_file(stale, "x", 1), 0);
+        }
+    ck_assert_int_eq(vmo_export_set_string(ex, "dir", dir), VMO_OK);
+    run_ok(ex, fx.res);
+    ck_assert_int_eq(vmo_verify_manifest(vmo_export_manifest_path(ex), NULL), VMO_OK);
+    char *left = tu_capture("ls -A '%s' | grep -c '\\.part$'", dir);
+    ck_assert_int_eq(atoi(left), 2 * STALE);
+    free(left);
+    vmo_export_destroy(&ex);
+    fx_free(&fx);
+    free(first);
+    free(dir);
+}
+END_TEST
+
 START_TEST(options_and_errors)
 {
     vmo_export *ex = NULL;
@@ -1269,6 +1303,7 @@ static Suite *export_suite(void)
     tcase_add_test(tc, file_size_limit);
     tcase_add_test(tc, disk_full);
     tcase_add_test(tc, killed_mid_export);
+    tcase_add_test(tc, stale_temporaries_do_not_block_a_run);
     suite_add_tcase(s, tc);
     return s;
 }
