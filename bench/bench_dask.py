@@ -169,25 +169,26 @@ class Cluster:
 def rounds(paths, counts, reps, want, single0):
     """REPS rounds, each running every configuration once, in rotating order (a busy
     neighbour then slows them all alike): {workers: [(seconds, (driver CPU, workers' CPU),
-    RunStats or None)]}; workers 0 is one process without Dask (its CPU is a worker's)."""
-    clusters = {w: Cluster(w, paths) for w in counts}
+    RunStats or None)]}; workers 0 is one process without Dask (its CPU is a worker's).
+    One cluster at a time (started and warmed up outside the measure), so that this
+    process's CPU is that of one scheduler and one client."""
     runs = {0: [(single0["seconds"], (0.0, single0["cpu"]), None)],
             **{w: [] for w in counts}}
-    try:
-        order = [0, *counts]
-        for r in range(reps):
-            for w in order[r % len(order):] + order[:r % len(order)]:
-                if w == 0:
-                    if r > 0:
-                        m = single_process(paths)[1]
-                        runs[0].append((m["seconds"], (0.0, m["cpu"]), None))
-                    continue
-                stats, cpu = clusters[w].measure(paths, want)
-                runs[w].append((stats.seconds, cpu, stats))
-                print(f"  round {r + 1}: {w} worker(s) {stats.seconds:.1f} s", flush=True)
-    finally:
-        for c in clusters.values():
-            c.close()
+    order = [0, *counts]
+    for r in range(reps):
+        for w in order[r % len(order):] + order[:r % len(order)]:
+            if w == 0:
+                if r > 0:
+                    m = single_process(paths)[1]
+                    runs[0].append((m["seconds"], (0.0, m["cpu"]), None))
+                continue
+            cluster = Cluster(w, paths)
+            try:
+                stats, cpu = cluster.measure(paths, want)
+            finally:
+                cluster.close()
+            runs[w].append((stats.seconds, cpu, stats))
+            print(f"  round {r + 1}: {w} worker(s) {stats.seconds:.1f} s", flush=True)
     return runs
 
 
