@@ -268,6 +268,67 @@ static char *get_str(rbuf *b)
     return s;
 }
 
+/* ---- value checks: the structure can be right and the numbers hostile ---- */
+
+/* Seconds beyond any clip or wall clock (31,000 years): with frame intervals of at least
+ * FRAME_DUR_MIN, frame counts derived from such times stay far inside int64_t. */
+#define TIME_MAX 1e12
+#define FRAME_DUR_MIN 1e-6
+#define FRAME_DUR_MAX 86400.0
+#define FRAME_MAX ((int64_t)1 << 53)
+
+static int time_ok(double t)
+{
+    return t >= 0 && t <= TIME_MAX; /* false for NaN */
+}
+
+static int time_or_nan_ok(double t)
+{
+    return isnan(t) || time_ok(t);
+}
+
+/* Wall-clock starts and window ends are what callers gave (any finite value is accepted
+ * there): only infinities are refused. */
+static int wall_ok(double t)
+{
+    return !isinf(t);
+}
+
+/* Every setting inside its option's range (the option table of config.c). */
+static int settings_ok(const vmo_settings *s)
+{
+    vmo_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.settings = *s;
+    for (int i = 0; i < vmo_config_option_count(); i++) {
+        vmo_option_info o = { .struct_size = sizeof(o) };
+        double v;
+        if (vmo_config_option_info(i, &o) != VMO_OK ||
+            vmo_config_get_double(&cfg, o.name, &v) != VMO_OK ||
+            !(v >= o.min_value && v <= o.max_value))
+            return 0;
+    }
+    return 1;
+}
+
+static int event_ok(const vmo_clip_event *e)
+{
+    return time_ok(e->start) && time_ok(e->end) && e->start <= e->end && time_ok(e->peak_t) &&
+           e->peak >= 0 && e->peak <= 1 && e->sum >= 0 && e->sum <= TIME_MAX &&
+           time_or_nan_ok(e->keyframe) && time_or_nan_ok(e->keyframe_pre) &&
+           e->start_frame >= 0 && e->start_frame <= e->end_frame && e->end_frame <= FRAME_MAX &&
+           e->nframes >= 0 && e->nframes <= FRAME_MAX;
+}
+
+static int clip_ok(const vmo_clip_data *c)
+{
+    const vmo_clip_info *ci = &c->info;
+    return time_ok(ci->duration) && time_ok(c->first_t) && c->frame_dur >= FRAME_DUR_MIN &&
+           c->frame_dur <= FRAME_DUR_MAX && ci->fps >= 0 && ci->fps <= 1e6 &&
+           wall_ok(ci->wall_start) && ci->frames >= 0 && ci->frames <= FRAME_MAX &&
+           ci->analysed >= 0 && ci->analysed <= ci->frames && ci->status <= VMO_OK;
+}
+
 static void get_settings(rbuf *b, vmo_settings *s)
 {
     int64_t *ints[] = { &s->width, &s->threshold, &s->adaptive_threshold, &s->blur,
@@ -285,6 +346,8 @@ static void get_settings(rbuf *b, vmo_settings *s)
         b->bad = 1;
     for (size_t i = 0; i < VMO_ARRAY_SIZE(reals) && !b->bad; i++)
         *reals[i] = get_f64(b);
+    if (!b->bad && !settings_ok(s))
+        b->bad = 1;
 }
 
 static int get_zones(rbuf *b, vmo_zone_set *z)
@@ -320,7 +383,7 @@ static void get_event(rbuf *b, vmo_clip_event *e)
     for (size_t i = 0; i < VMO_ARRAY_SIZE(r); i++)
         *r[i] = get_f64(b);
     e->nframes = (int64_t)get_u64(b);
-    if (e->kind != VMO_EVENT_MOTION && e->kind != VMO_EVENT_LIGHTING)
+    if ((e->kind != VMO_EVENT_MOTION && e->kind != VMO_EVENT_LIGHTING) || !event_ok(e))
         b->bad = 1;
 }
 
@@ -339,7 +402,13 @@ static int get_series(rbuf *b, vmo_clip_data *c, int zone_count)
             memcpy(&ch[z], &u, 4);
             memcpy(&md[z], &v, 4);
         }
-        if (!fl || vmo_clip_add_frame(c, index, t, *fl, zone_count, ch, md) != VMO_OK)
+        const double prev = c->nframes ? c->t[c->nframes - 1] : 0;
+        for (int z = 0; z < zone_count; z++)
+            if (!(ch[z] >= 0 && ch[z] <= 1 && md[z] >= 0 && md[z] <= 255))
+                b->bad = 1;
+        if (!time_ok(t) || t < prev || index < 0 || index > FRAME_MAX)
+            b->bad = 1;
+        if (b->bad || !fl || vmo_clip_add_frame(c, index, t, *fl, zone_count, ch, md) != VMO_OK)
             b->bad = 1;
     }
     return b->bad ? VMO_ERR_CORRUPT : VMO_OK;
@@ -377,7 +446,7 @@ static int get_clip(rbuf *b, vmo_result *r)
             get_event(b, &c->events[i]);
         c->nevents = b->bad ? 0 : (int)ne;
         for (int i = 0; i < c->nevents; i++)
-            if (c->events[i].zone >= r->zone_count)
+            if (c->events[i].zone < 0 || c->events[i].zone >= r->zone_count)
                 b->bad = 1;
         get_series(b, c, r->zone_count);
         uint32_t nh = get_u32(b);
@@ -387,7 +456,7 @@ static int get_clip(rbuf *b, vmo_result *r)
             b->bad = 1;
         for (uint32_t i = 0; c->heat && i < nh && !b->bad; i++)
             c->heat[i] = get_u32(b);
-        if (!(c->frame_dur > 0) || !isfinite(c->frame_dur) || !(ci->duration >= 0))
+        if (!clip_ok(c))
             b->bad = 1;
         rc = b->bad ? VMO_ERR_CORRUPT : VMO_OK;
     }
@@ -418,6 +487,9 @@ static int load_body(rbuf *b, vmo_result **out)
         r->window.from = get_f64(b);
         r->window.to = get_f64(b);
         r->window.wall = (int)get_u32(b);
+        if (!wall_ok(r->window.from) || !wall_ok(r->window.to) || r->window.from < 0 ||
+            r->window.to < 0)
+            b->bad = 1;
         uint32_t nc = get_count(b, 64, 1u << 24);
         for (uint32_t i = 0; i < nc && !b->bad; i++)
             get_clip(b, r);

@@ -20,6 +20,10 @@ int fuzz_known_status(int rc);
 /* Reads every clip, zone, event, event source and series of `res` and checks their
  * ranges, then renders it as JSON. */
 void fuzz_walk_result(const vmo_result *res);
+/* The same without the range checks: every accessor is read and the JSON rendered, but
+ * values are taken as they are (for results loaded from bytes, whose values the loader
+ * does not check: docs/fuzzing.md). */
+void fuzz_walk_result_loose(const vmo_result *res);
 
 /* A NUL-terminated copy of at most `max` bytes of data (malloc'd; aborts on no memory). */
 char *fuzz_strndup(const uint8_t *data, size_t size, size_t max);

@@ -2,7 +2,9 @@
  * process hand them over: the bytes may come from anywhere. The first byte picks the mode:
  * 'R' loads the rest as it is (the trailing CRC-32 guards it); anything else recomputes the
  * CRC first, so the fields behind it are reached. A result that loads must render, save
- * and load again to the same JSON, and merge with itself or fail cleanly. */
+ * and load again to the same JSON, and merge with itself or fail cleanly. The loader checks
+ * the structure, not the values (a series value of 7 or NaN loads): the result is walked
+ * without range checks (docs/fuzzing.md). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,10 +19,12 @@ static void put_crc(uint8_t *b, size_t n)
         b[n - 4 + (size_t)i] = (uint8_t)(crc >> 8 * i);
 }
 
+/* NULL when the result holds values JSON cannot carry (NaN) */
 static char *json_of(const vmo_result *res)
 {
     char *json = NULL;
-    FUZZ_CHECK(vmo_result_to_json(res, VMO_JSON_FRAMES, &json) == VMO_OK);
+    const int rc = vmo_result_to_json(res, VMO_JSON_FRAMES, &json);
+    FUZZ_CHECK((rc == VMO_OK) == (json != NULL));
     return json;
 }
 
@@ -32,7 +36,7 @@ static void round_trip(const vmo_result *res)
     vmo_result *again = NULL;
     FUZZ_CHECK(vmo_result_load(bytes, n, &again) == VMO_OK);
     char *a = json_of(res), *b = json_of(again);
-    FUZZ_CHECK(!strcmp(a, b));
+    FUZZ_CHECK((!a && !b) || (a && b && !strcmp(a, b)));
     vmo_free(a);
     vmo_free(b);
     const vmo_result *parts[2] = { res, again };
@@ -40,7 +44,7 @@ static void round_trip(const vmo_result *res)
     const int rc = vmo_result_merge(parts, 2, &merged);
     FUZZ_CHECK(fuzz_known_status(rc) && (rc == VMO_OK) == (merged != NULL));
     if (merged)
-        fuzz_walk_result(merged);
+        fuzz_walk_result_loose(merged);
     vmo_result_destroy(&merged);
     vmo_result_destroy(&again);
     vmo_free(bytes);
@@ -63,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK((rc == VMO_OK) == (res != NULL));
     free(bytes);
     if (res) {
-        fuzz_walk_result(res);
+        fuzz_walk_result_loose(res);
         round_trip(res);
         vmo_result_destroy(&res);
     }
