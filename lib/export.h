@@ -1,6 +1,11 @@
-/* Export internals: the export handle, the manifest, thumbnails and privacy-mask redaction.
- * export.c cuts the clips, manifest.c writes and verifies the record, thumbnail.c makes the
- * PNG previews; every file goes through atomic.h. */
+/* Export internals shared by its files:
+ *   export.c        the handle and its options, what the last run left
+ *   export_run.c    runs: naming, existence checks, hashing, commit (the manifest last)
+ *   export_job.c    one event -> one output (with export_part/codec/mux/input.c and
+ *                   smartcut.c; export_job.h tells how a clip is cut)
+ *   manifest.c      the manifest: written, and verified
+ *   thumbnail.c     the PNG of an event's peak
+ * Every file is written through atomic.h; redact.h blacks out or pixelates the masks. */
 #ifndef VMO_EXPORT_H
 #define VMO_EXPORT_H
 

@@ -15,6 +15,7 @@
 #include <libavformat/avformat.h>
 #include <libavutil/sha.h>
 
+#include "atomic.h"
 #include "export.h"
 #include "jsonutil.h"
 #include "timefmt.h"
@@ -178,11 +179,11 @@ static json_t *sources_json(const vmo_export *ex, const vmo_result *res)
     for (int i = 0; a && i < ex->nsources; i++) {
         const vmo_export_source *s = &ex->sources[i];
         const vmo_clip_data *c = &res->clips[s->clip];
-        json_array_append_new(a, json_pack("{s:i, s:s, s:I, s:s, s:o, s:s, s:o}", "id", i, "path",
-                                           s->path, "size", (json_int_t)s->size_bytes, "sha256",
-                                           s->sha256, "wall_start", vmo_json_wall(c->info.wall_start),
-                                           "codec", c->codec ? c->codec : "", "duration",
-                                           vmo_json_seconds(c->info.duration)));
+        json_array_append_new(
+            a, json_pack("{s:i, s:s, s:I, s:s, s:o, s:s, s:o}", "id", i, "path", s->path, "size",
+                         (json_int_t)s->size_bytes, "sha256", s->sha256, "wall_start",
+                         vmo_json_wall(c->info.wall_start), "codec", c->codec ? c->codec : "",
+                         "duration", vmo_json_seconds(c->info.duration)));
     }
     return a;
 }
@@ -215,9 +216,10 @@ static json_t *event_json(const vmo_result *res, int e)
     vmo_result_event(res, e, &ev);
     const char *zone = vmo_result_zone_name(res, ev.zone);
     return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i}", "zone", zone ? zone : "",
-                     "start", vmo_json_seconds(ev.start), "end", vmo_json_seconds(ev.end), "clip_start",
-                     vmo_json_seconds(ev.clip_start), "clip_end", vmo_json_seconds(ev.clip_end), "wall_start",
-                     vmo_json_wall(ev.wall_start), "wall_end", vmo_json_wall(ev.wall_end), "peak", vmo_json_seconds(ev.peak),
+                     "start", vmo_json_seconds(ev.start), "end", vmo_json_seconds(ev.end),
+                     "clip_start", vmo_json_seconds(ev.clip_start), "clip_end",
+                     vmo_json_seconds(ev.clip_end), "wall_start", vmo_json_wall(ev.wall_start),
+                     "wall_end", vmo_json_wall(ev.wall_end), "peak", vmo_json_seconds(ev.peak),
                      "peak_time", vmo_json_seconds(ev.peak_time), "peak_clip", ev.peak_clip);
 }
 
@@ -225,9 +227,10 @@ static json_t *parts_json(const vmo_export *ex, const vmo_export_item *it)
 {
     json_t *a = json_array();
     for (int p = 0; a && p < it->nparts; p++)
-        json_array_append_new(
-            a, json_pack("{s:i, s:o, s:o}", "source", source_id(ex, it->parts[p].clip), "start",
-                         vmo_json_seconds(it->parts[p].start), "end", vmo_json_seconds(it->parts[p].end)));
+        json_array_append_new(a, json_pack("{s:i, s:o, s:o}", "source",
+                                           source_id(ex, it->parts[p].clip), "start",
+                                           vmo_json_seconds(it->parts[p].start), "end",
+                                           vmo_json_seconds(it->parts[p].end)));
     return a;
 }
 

@@ -8,6 +8,8 @@
 #include <libavformat/avformat.h>
 #include <libswscale/swscale.h>
 
+#include "atomic.h"
+#include "redact.h"
 #include "export.h"
 
 typedef struct thumb_ctx {
