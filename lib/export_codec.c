@@ -58,16 +58,10 @@ static enum AVPixelFormat encoder_pix_fmt(const AVCodec *c, enum AVPixelFormat w
 
 /* Encoder for the first source's video geometry. Smart encoders copy the source's profile
  * and level and use an SPS/PPS id the source does not. */
-int vmo_job_encoder_open(ex_job *j, AVCodecContext **out)
+/* The source's picture: format, size, aspect, colour and rate, on the output's time base. */
+static void encoder_picture(const ex_job *j, const AVCodec *codec, AVCodecContext *c)
 {
     const AVCodecParameters *par = j->in.vst->codecpar;
-    const AVCodec *codec =
-        j->plan == PLAN_SMART ? avcodec_find_encoder_by_name("libx264") : full_encoder(par);
-    if (!codec)
-        return vmo_err_set(j->err, VMO_ERR_UNSUPPORTED, "no encoder for the re-encode");
-    AVCodecContext *c = avcodec_alloc_context3(codec);
-    if (!c)
-        return vmo_err_set(j->err, VMO_ERR_NO_MEMORY, "out of memory");
     enum AVPixelFormat fmt = par->format >= 0 ? par->format : AV_PIX_FMT_YUV420P;
     c->pix_fmt = encoder_pix_fmt(codec, fmt);
     c->width = par->width;
@@ -82,23 +76,43 @@ int vmo_job_encoder_open(ex_job *j, AVCodecContext **out)
     AVRational fr = j->in.vst->avg_frame_rate;
     if (fr.num > 0 && fr.den > 0)
         c->framerate = fr;
+}
+
+/* How to encode: quality, and for a smart cut what makes its frames join the source's. */
+static void encoder_options(const ex_job *j, const AVCodec *codec, AVCodecContext *c,
+                            AVDictionary **o)
+{
+    const AVCodecParameters *par = j->in.vst->codecpar;
     c->max_b_frames = 0; /* dts == pts: simple joins with copied packets */
     c->gop_size = 250;
     if (j->ofmt->oformat->flags & AVFMT_GLOBALHEADER)
         c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-    AVDictionary *o = NULL;
     if (!strcmp(codec->name, "libx264")) {
-        av_dict_set(&o, "preset", "fast", 0);
-        av_dict_set(&o, "crf", j->plan == PLAN_SMART ? EX_CRF_SMART : EX_CRF_FULL, 0);
+        av_dict_set(o, "preset", "fast", 0);
+        av_dict_set(o, "crf", j->plan == PLAN_SMART ? EX_CRF_SMART : EX_CRF_FULL, 0);
     }
     if (j->plan == PLAN_SMART) {
         char params[64];
         snprintf(params, sizeof(params), "sps-id=%d:level=%d.%d", j->sps_id, par->level / 10,
                  par->level % 10);
-        av_dict_set(&o, "profile", j->profile, 0);
-        av_dict_set(&o, "x264-params", params, 0);
+        av_dict_set(o, "profile", j->profile, 0);
+        av_dict_set(o, "x264-params", params, 0);
         c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER; /* its SPS/PPS go to the joint avcC */
     }
+}
+
+int vmo_job_encoder_open(ex_job *j, AVCodecContext **out)
+{
+    const AVCodec *codec = j->plan == PLAN_SMART ? avcodec_find_encoder_by_name("libx264")
+                                                 : full_encoder(j->in.vst->codecpar);
+    if (!codec)
+        return vmo_err_set(j->err, VMO_ERR_UNSUPPORTED, "no encoder for the re-encode");
+    AVCodecContext *c = avcodec_alloc_context3(codec);
+    if (!c)
+        return vmo_err_set(j->err, VMO_ERR_NO_MEMORY, "out of memory");
+    AVDictionary *o = NULL;
+    encoder_picture(j, codec, c);
+    encoder_options(j, codec, c, &o);
     int ret = avcodec_open2(c, codec, &o);
     av_dict_free(&o);
     if (ret < 0) {

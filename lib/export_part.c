@@ -181,23 +181,30 @@ static int chunk_begin(ex_job *j, const AVPacket *key)
     return rc;
 }
 
+/* Whether a video packet read before the part's first keyframe is that keyframe. Packets
+ * before it cannot be decoded; a keyframe after the start means the seek landed too late
+ * (j->retry: seek further back). */
+static int first_keyframe(ex_job *j, const AVPacket *pkt)
+{
+    if (!(pkt->flags & AV_PKT_FLAG_KEY) || pkt->pts == AV_NOPTS_VALUE)
+        return 0;
+    if (pkt->pts > j->seek_ts && j->target > j->in.origin) {
+        j->retry = 1;
+        return 0;
+    }
+    j->first_key = pkt->pts;
+    if (j->plan == PLAN_SMART && pkt->dts != AV_NOPTS_VALUE)
+        j->shift = av_rescale_q(pkt->pts - pkt->dts, j->in.vst->time_base, j->enc_tb);
+    return 1;
+}
+
 static int on_video(ex_job *j, AVPacket *pkt)
 {
     if (pkt->pts == AV_NOPTS_VALUE)
         pkt->pts = pkt->dts;
-    if (j->first_key == AV_NOPTS_VALUE) {
-        if (!(pkt->flags & AV_PKT_FLAG_KEY) || pkt->pts == AV_NOPTS_VALUE) {
-            av_packet_unref(pkt);
-            return VMO_OK;
-        }
-        if (pkt->pts > j->seek_ts && j->target > j->in.origin) {
-            av_packet_unref(pkt);
-            j->retry = 1;
-            return VMO_OK;
-        }
-        j->first_key = pkt->pts;
-        if (j->plan == PLAN_SMART && pkt->dts != AV_NOPTS_VALUE)
-            j->shift = av_rescale_q(pkt->pts - pkt->dts, j->in.vst->time_base, j->enc_tb);
+    if (j->first_key == AV_NOPTS_VALUE && !first_keyframe(j, pkt)) {
+        av_packet_unref(pkt);
+        return VMO_OK;
     }
     int64_t reach = pkt->dts != AV_NOPTS_VALUE ? pkt->dts : pkt->pts - 16 * j->in.fdur;
     if (pkt->pts < j->first_key || reach >= j->hi) {

@@ -256,6 +256,33 @@ static char *manifest_path(const vmo_export *ex)
     return ex->manifest ? vmo_strdup(ex->manifest) : path_join(ex->dir, "manifest.json");
 }
 
+/* The manifest, finished under its temporary name: committed last, with the outputs. */
+static int write_manifest(vmo_export *ex, const vmo_result *res, const char *mpath,
+                          vmo_afile *manifest)
+{
+    int rc = vmo_afile_open(manifest, mpath, &ex->err);
+    if (rc == VMO_OK)
+        rc = vmo_manifest_write(ex, res, manifest, &ex->err);
+    if (rc == VMO_OK)
+        rc = vmo_afile_finish(manifest, &ex->err);
+    return rc;
+}
+
+/* After a failure nothing of the run stays, neither temporary files nor renamed ones; after
+ * a success the outputs stay listed (vmo_export_output) with their files closed. */
+static void run_end(vmo_export *ex, vmo_afile *manifest, int rc)
+{
+    vmo_afile_discard(manifest, rc != VMO_OK);
+    if (rc != VMO_OK) {
+        vmo_export_items_free(ex, 1);
+        return;
+    }
+    for (int i = 0; i < ex->nitems; i++) {
+        vmo_afile_discard(&ex->items[i].file, 0);
+        vmo_afile_discard(&ex->items[i].thumb_file, 0);
+    }
+}
+
 static int run_common(vmo_export *ex, const vmo_result *res, int clips)
 {
     vmo_export_items_free(ex, 0);
@@ -276,29 +303,16 @@ static int run_common(vmo_export *ex, const vmo_result *res, int clips)
         rc = export_all(ex, res);
     vmo_afile manifest;
     vmo_afile_init(&manifest);
-    if (rc == VMO_OK && clips) {
-        rc = vmo_afile_open(&manifest, mpath, &ex->err);
-        if (rc == VMO_OK)
-            rc = vmo_manifest_write(ex, res, &manifest, &ex->err);
-        if (rc == VMO_OK)
-            rc = vmo_afile_finish(&manifest, &ex->err);
-    }
+    if (rc == VMO_OK && clips)
+        rc = write_manifest(ex, res, mpath, &manifest);
     if (rc == VMO_OK)
         rc = commit_all(ex, clips ? &manifest : NULL);
     if (rc == VMO_OK && clips) {
         ex->manifest_written = mpath;
         mpath = NULL;
     }
-    /* Failure: nothing of this run stays, neither temporary files nor renamed ones. */
-    vmo_afile_discard(&manifest, rc != VMO_OK);
     free(mpath);
-    if (rc != VMO_OK)
-        vmo_export_items_free(ex, 1);
-    else
-        for (int i = 0; i < ex->nitems; i++) {
-            vmo_afile_discard(&ex->items[i].file, 0);
-            vmo_afile_discard(&ex->items[i].thumb_file, 0);
-        }
+    run_end(ex, &manifest, rc);
     return rc;
 }
 
