@@ -67,6 +67,8 @@ struct vmo_decoder {
     AVFrame *frame;
     vmo_media_info info;
     int skip;
+    vmo_packet_fn packet_fn; /* observer of every video packet (fast scan), or NULL */
+    void *packet_user;
 
     /* Timestamps, in the stream time base. */
     int64_t origin;    /* t = 0: start_time, else the first frame; AV_NOPTS_VALUE until known */
@@ -561,6 +563,10 @@ static int thread_count(int wanted)
     return VMO_CLAMP(av_cpu_count(), 1, MAX_AUTO_THREADS);
 }
 
+/* VMO_SKIP_* -> skip_frame. */
+static const enum AVDiscard skip_map[] = { AVDISCARD_DEFAULT, AVDISCARD_NONREF, AVDISCARD_BIDIR,
+                                           AVDISCARD_NONKEY };
+
 static int open_codec(vmo_decoder *d, const vmo_decoder_opts *opts, const char *name,
                       vmo_errbuf *err)
 {
@@ -580,8 +586,6 @@ static int open_codec(vmo_decoder *d, const vmo_decoder_opts *opts, const char *
     int ret = avcodec_parameters_to_context(d->codec, par);
     if (ret < 0)
         return vmo_err_set(err, VMO_ERR_NO_MEMORY, "%s: %s", name, AVERR(ret));
-    static const enum AVDiscard skip_map[] = { AVDISCARD_DEFAULT, AVDISCARD_NONREF, AVDISCARD_BIDIR,
-                                               AVDISCARD_NONKEY };
     d->codec->pkt_timebase = d->st->time_base;
     d->codec->thread_count = thread_count(opts->threads);
     d->codec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
@@ -909,6 +913,21 @@ static void track_packet(vmo_decoder *d, const AVPacket *pkt)
         d->packet_end = ts;
 }
 
+/* Hands the packet's compressed-domain facts to the observer. Times follow the frames' clock
+ * (accept_frame) only where no discontinuity correction can apply. */
+static void observe_packet(const vmo_decoder *d, const AVPacket *pkt)
+{
+    vmo_packet_info info = { NAN, 0, pkt->pos, pkt->size, 0 };
+    if (pkt->pts != AV_NOPTS_VALUE && d->origin != AV_NOPTS_VALUE && !d->discont)
+        info.t = VMO_MAX(0.0, tb_seconds(d, ts_sub(pkt->pts, d->origin)));
+    if (pkt->duration > 0)
+        info.duration = tb_seconds(d, pkt->duration);
+    info.flags = ((pkt->flags & AV_PKT_FLAG_KEY) ? VMO_PACKET_KEY : 0) |
+                 ((pkt->flags & AV_PKT_FLAG_DISPOSABLE) ? VMO_PACKET_DISPOSABLE : 0) |
+                 ((pkt->flags & AV_PKT_FLAG_CORRUPT) ? VMO_PACKET_CORRUPT : 0);
+    d->packet_fn(d->packet_user, &info);
+}
+
 static int send_pending(vmo_decoder *d, vmo_errbuf *err)
 {
     const int ret = avcodec_send_packet(d->codec, d->pkt);
@@ -959,6 +978,8 @@ static int feed(vmo_decoder *d, vmo_errbuf *err)
         return note_packet_read(d, err);
     }
     track_packet(d, d->pkt);
+    if (d->packet_fn)
+        observe_packet(d, d->pkt);
     d->pkt_pending = 1;
     const int r = send_pending(d, err);
     return r < 0 ? r : note_packet_read(d, err);
@@ -1224,6 +1245,35 @@ int vmo_decoder_seek(vmo_decoder *dec, double t, vmo_errbuf *err)
     dec->seek_target = VMO_MAX(t, 0.0);
     dec->seek_retries = 0;
     return seek_to(dec, dec->seek_target, err);
+}
+
+/* ---- compressed-domain access ------------------------------------------------------------ */
+
+void vmo_decoder_set_packet_fn(vmo_decoder *dec, vmo_packet_fn fn, void *user)
+{
+    if (!dec)
+        return;
+    dec->packet_fn = fn;
+    dec->packet_user = user;
+}
+
+int vmo_decoder_set_skip(vmo_decoder *dec, int skip)
+{
+    if (!dec || skip < VMO_SKIP_NONE || skip > VMO_SKIP_NONKEY_ROUGH)
+        return VMO_ERR_INVALID_ARG;
+    const int rough = skip == VMO_SKIP_NONKEY_ROUGH;
+    dec->skip = rough ? VMO_SKIP_NONKEY : skip;
+    /* Frame threads copy these from this context with every packet they are given. */
+    dec->codec->skip_frame = skip_map[dec->skip];
+    dec->codec->skip_loop_filter = rough ? AVDISCARD_ALL : AVDISCARD_DEFAULT;
+    return VMO_OK;
+}
+
+int vmo_decoder_can_seek(const vmo_decoder *dec)
+{
+    if (!dec || !dec->fmt || !dec->fmt->pb)
+        return 0;
+    return !dec->avio || (dec->io.seek && (dec->avio->seekable & AVIO_SEEKABLE_NORMAL));
 }
 
 int vmo_decoder_truncated(const vmo_decoder *dec)
