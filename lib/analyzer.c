@@ -11,6 +11,7 @@
 #include "analyzer.h"
 #include "cpu.h"
 #include "decode.h"
+#include "fastscan.h"
 #include "feeder.h"
 #include "index.h"
 #include "timefmt.h"
@@ -529,10 +530,7 @@ static int next_frame(vmo_decoder *dec, vmo_feeder *feeder, vmo_decoded_frame *d
 }
 
 /* Where the frame loop stands. */
-typedef struct loop_state {
-    int64_t frames, total;
-    double last_t, prev_t;
-} loop_state;
+typedef vmo_loop_state loop_state;
 
 /* One decoded frame: bookkeeping, keyframes, and (when due) preparation and scoring. */
 static int run_one_frame(vmo_run *run, vmo_preparer *prep, const vmo_decoded_frame *df,
@@ -641,6 +639,38 @@ static int run_decode_loop(vmo_run *run, vmo_decoder *dec, vmo_preparer *prep)
     return rc == VMO_OK ? run_clip_facts(run, dec, &ls) : rc;
 }
 
+int vmo_run_frame(vmo_run *run, vmo_preparer *prep, const vmo_decoded_frame *df, vmo_loop_state *ls)
+{
+    return run_one_frame(run, prep, df, ls);
+}
+
+int vmo_run_frame_due(vmo_run *run, double t)
+{
+    return run_frame_due(run, t);
+}
+
+void vmo_run_progress(vmo_run *run, int64_t done, int64_t total)
+{
+    maybe_progress(run, done, total);
+}
+
+int vmo_run_clip_facts(vmo_run *run, vmo_decoder *dec, const vmo_loop_state *ls)
+{
+    return run_clip_facts(run, dec, ls);
+}
+
+/* The fast scan when asked (it falls back here when the stream's signals are unusable).
+ * A motion index or a heatmap needs every frame measured: those scans stay full. */
+static int run_scan_loop(vmo_run *run, vmo_decoder *dec, vmo_preparer *prep)
+{
+    if (run->an->cfg.settings.fast && !run->index && !run->heat) {
+        const int rc = vmo_fastscan_run(run, dec, prep);
+        if (rc != VMO_FASTSCAN_FALLBACK)
+            return rc;
+    }
+    return run_decode_loop(run, dec, prep);
+}
+
 static int scan_decoder(vmo_analyzer *an, vmo_decoder *dec, const char *name, vmo_result **out)
 {
     vmo_result *res = NULL;
@@ -664,7 +694,7 @@ static int scan_decoder(vmo_analyzer *an, vmo_decoder *dec, const char *name, vm
     if (rc == VMO_OK)
         rc = run_start_scoring(&run, mi->fps);
     if (rc == VMO_OK)
-        rc = run_decode_loop(&run, dec, prep);
+        rc = run_scan_loop(&run, dec, prep);
     if (rc == VMO_OK)
         rc = run_finish(&run);
     run_close_index(&run, rc == VMO_OK);

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 
 #include "config.h"
+#include "decode.h"
 #include "events.h"
 #include "prepare.h"
 #include "result.h"
@@ -63,6 +64,24 @@ struct vmo_analyzer {
     double push_first_t;
     uint32_t push_first_flags;
 };
+
+/* Where a clip's frame loop stands. */
+typedef struct vmo_loop_state {
+    int64_t frames, total;
+    double last_t, prev_t;
+} vmo_loop_state;
+
+/* Steps of the frame loop of analyzer.c, for the fast scan (fastscan.c), which feeds the
+ * same run with the frames it decodes. */
+/* One decoded frame: bookkeeping, keyframes, and (when due) preparation and scoring. */
+int vmo_run_frame(vmo_run *run, vmo_preparer *prep, const vmo_decoded_frame *df,
+                  vmo_loop_state *ls);
+/* The "fps" cap: 1 when a frame at clip time t is to be analysed (advances the schedule). */
+int vmo_run_frame_due(vmo_run *run, double t);
+/* Calls the progress callback (at most every 0.25 s). */
+void vmo_run_progress(vmo_run *run, int64_t done, int64_t total);
+/* Frame count, duration, truncation and damage of the clip once its loop has stopped. */
+int vmo_run_clip_facts(vmo_run *run, vmo_decoder *dec, const vmo_loop_state *ls);
 
 /* A request's plan for one clip. */
 struct vmo_index_header;

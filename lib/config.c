@@ -66,6 +66,9 @@ static const vmo_option options[] = {
         "keep every analysed frame's scores in the result (memory grows with clip length)"),
     OPT("heatmap", VMO_OPTION_BOOL, heatmap, 0, 0, 1,
         "count, per cell of a 32x18 grid, the frames with motion (vmo_result_heatmap)"),
+    OPT("fast", VMO_OPTION_BOOL, fast, 0, 0, 1,
+        "fast scan: packet sizes and keyframes, full decoding only around motion "
+        "(docs/fast-scan.md); per-frame scores only for the frames decoded"),
 };
 
 static const vmo_option *find_option(const char *name)

@@ -37,6 +37,8 @@ typedef struct vmo_settings {
     /* results */
     int64_t frames;  /* keep per-frame scores in the result */
     int64_t heatmap; /* count, per grid cell, the frames with motion */
+    /* scan mode */
+    int64_t fast; /* fast scan (fastscan.c): packets and keyframes, decode around motion */
 } vmo_settings;
 
 struct vmo_config {

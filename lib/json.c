@@ -56,7 +56,7 @@ static json_t *clip_flags(uint32_t flags)
         { VMO_CLIP_TRUNCATED, "truncated" }, { VMO_CLIP_DAMAGED, "damaged" },
         { VMO_CLIP_SKIPPED, "skipped" },     { VMO_CLIP_PARTIAL, "partial" },
         { VMO_CLIP_INDEXED, "indexed" },     { VMO_CLIP_RESIZED, "resized" },
-        { VMO_CLIP_CANCELLED, "cancelled" },
+        { VMO_CLIP_CANCELLED, "cancelled" }, { VMO_CLIP_FAST, "fast" },
     };
     json_t *a = json_array();
     for (size_t i = 0; i < VMO_ARRAY_SIZE(names); i++)

@@ -247,6 +247,11 @@ enum {
 #define VMO_CLIP_INDEXED (1u << 4)   /* answered from its motion index, without decoding */
 #define VMO_CLIP_RESIZED (1u << 5)   /* the resolution changed mid-stream */
 #define VMO_CLIP_CANCELLED (1u << 6) /* the scan was cancelled; results up to there are kept */
+/* The "fast" option scanned the clip (docs/fast-scan.md): events from packet sizes and
+ * keyframes, decoded only around motion; per-frame scores and frame reports exist only for
+ * the frames decoded. Without it after asking for "fast", the clip was scanned in full (the
+ * stream could not tell; the log says why). */
+#define VMO_CLIP_FAST (1u << 7)
 
 typedef struct vmo_clip_info {
     uint32_t struct_size;

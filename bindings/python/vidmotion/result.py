@@ -48,6 +48,7 @@ class ClipFlags(enum.IntFlag):
     INDEXED = 1 << 4
     RESIZED = 1 << 5
     CANCELLED = 1 << 6
+    FAST = 1 << 7
 
 
 class EventFlags(enum.IntFlag):
