@@ -66,11 +66,13 @@ static int add_stream(ex_job *j, const AVStream *in, int type, int ordinal, int 
     return VMO_OK;
 }
 
-/* Every stream of the first source that the container can hold; the main video first. */
+/* Every stream of the first source that the container can hold; the main video first. Only
+ * the first EX_MAX_STREAMS input streams can be mapped (export_part.c), and the output holds
+ * as many: the others are dropped, and the notes say how many. */
 static int add_streams(ex_job *j)
 {
     int rc = add_stream(j, j->in.vst, AVMEDIA_TYPE_VIDEO, -1, 1);
-    int rank[AVMEDIA_TYPE_NB] = { 0 };
+    int rank[AVMEDIA_TYPE_NB] = { 0 }, over = 0;
     for (unsigned i = 0; rc == VMO_OK && i < j->in.fmt->nb_streams; i++) {
         const AVStream *st = j->in.fmt->streams[i];
         int type = st->codecpar->codec_type;
@@ -89,7 +91,17 @@ static int add_streams(ex_job *j)
             note(j, what);
             continue;
         }
+        if (i >= EX_MAX_STREAMS || j->nos >= EX_MAX_STREAMS) {
+            over++;
+            continue;
+        }
         rc = add_stream(j, st, type, r, 0);
+    }
+    if (over > 0) {
+        char what[128];
+        snprintf(what, sizeof(what), "%d stream(s) dropped: an output holds %d at most", over,
+                 EX_MAX_STREAMS);
+        note(j, what);
     }
     return rc;
 }

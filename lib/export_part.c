@@ -300,7 +300,8 @@ static int read_part(ex_job *j)
             return vmo_av_err(j->err, VMO_ERR_IO, ret, "cannot read",
                               j->res->clips[j->item->parts[j->part].clip].path);
         int si = j->pkt->stream_index;
-        if (si >= EX_MAX_STREAMS || j->map[si] < 0) {
+        /* The video is always read, even past the first EX_MAX_STREAMS streams. */
+        if (si != j->in.vidx && (si >= EX_MAX_STREAMS || j->map[si] < 0)) {
             av_packet_unref(j->pkt);
             continue;
         }

@@ -96,6 +96,21 @@ static const char *clip_camera(void)
                                     "-sc_threshold 0 -pix_fmt yuv420p");
 }
 
+/* 33 audio streams, then the video: its stream index is past the 32 streams an output
+ * holds. */
+static const char *clip_many_streams(void)
+{
+    char args[1200];
+    int n = snprintf(args, sizeof(args),
+                     "-f lavfi -i sine=frequency=300:sample_rate=8000 -f "
+                     "lavfi -i testsrc2=size=160x120:rate=25 -t 4 ");
+    for (int i = 0; i < 33; i++)
+        n += snprintf(args + n, sizeof(args) - (size_t)n, "-map 0:a ");
+    snprintf(args + n, sizeof(args) - (size_t)n,
+             "-map 1:v -c:a pcm_s16le -c:v libx264 -g 25 -pix_fmt yuv420p");
+    return tu_clip("ex_many_streams.mkv", args);
+}
+
 /* An hour of video and audio (a minute looped by stream copy: made in about a second). */
 static const char *clip_long(void)
 {
@@ -908,6 +923,31 @@ START_TEST(thumbnail_is_the_peak_frame)
 }
 END_TEST
 
+START_TEST(video_after_32_streams)
+{
+    const char *src = clip_many_streams();
+    fixture fx;
+    fx_init(&fx, 0.5, 0.5);
+    fx_event(fx_clip(&fx, src, 4.0, 25, NAN), 1.0, 2.0, 1.5, 0);
+    fx_done(&fx);
+    char *dir = fresh_dir("streams");
+    vmo_export *ex = new_export(dir, "copy", "mkv");
+    run_ok(ex, fx.res);
+    vmo_export_output_info o = output0(ex);
+    assert_decodes_cleanly(o.path);
+    json_t *p = probe(o.path);
+    ck_assert_int_eq(count_streams(p, "video"), 1);
+    ck_assert_int_eq(count_streams(p, "audio"), 31); /* 32 streams at most, the video first */
+    json_decref(p);
+    const vmo_export_item *it = &ex->items[0];
+    ck_assert_int_ge(it->frames_copied, 25);
+    ck_assert_msg(strstr(it->notes, "dropped"), "notes: %s", it->notes);
+    vmo_export_destroy(&ex);
+    fx_free(&fx);
+    free(dir);
+}
+END_TEST
+
 /* ---- seeking, not reading everything ---- */
 
 /* Size of the top-level "moov" box of an MP4. */
@@ -1275,6 +1315,7 @@ static Suite *export_suite(void)
     tcase_add_test(tc, copy_mp4_keeps_streams_and_sync);
     tcase_add_test(tc, copy_mkv);
     tcase_add_test(tc, long_file_seeks);
+    tcase_add_test(tc, video_after_32_streams);
     suite_add_tcase(s, tc);
     tc = tcase_create("precise");
     tcase_set_timeout(tc, 300);
