@@ -202,7 +202,7 @@ def test_order_checks_and_runs() -> None:
     assert [len(r) for r in plan.split_runs(7, 3)] == [3, 2, 2]
     assert [list(r) for r in plan.split_runs(3, 5)] == [[0, 1, 2]]
     assert plan.split_runs(0, 4) == []
-    assert plan.run_size(200, 2) == 25 and plan.run_size(10**6, 8) == 64
+    assert plan.run_size(200, 2) == 7 and plan.run_size(10**6, 8) == 64
     assert plan.run_size(3, 4) == 1
 
 

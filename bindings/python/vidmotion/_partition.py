@@ -136,13 +136,14 @@ def check_clips(times: Sequence[ClipTime], wall_window: bool) -> Refusal | None:
     return None
 
 
-def run_size(clips: int, slots: int, most: int = 64) -> int:
-    """Clips per run when the caller does not say: about four runs per worker thread, so a
-    slow run or a lost worker delays the answer little, and at most ``most`` clips, so a
-    retry repeats little work; at least one."""
+def run_size(clips: int, slots: int, most: int = 64, per_thread: int = 16) -> int:
+    """Clips per run when the caller does not say: about ``per_thread`` runs per worker
+    thread, so that the last runs leave few threads idle and a slow run or a lost worker
+    delays the answer little, and at most ``most`` clips, so that a retry repeats little
+    work; at least one. (A task costs the scheduler about a millisecond; a clip, a decode.)"""
     if clips <= 0:
         return 1
-    return max(1, min(most, math.ceil(clips / (4 * max(1, slots)))))
+    return max(1, min(most, math.ceil(clips / (per_thread * max(1, slots)))))
 
 
 def split_runs(count: int, size: int) -> list[range]:

@@ -30,9 +30,11 @@ How a request runs
    classes and messages). The order is cut into contiguous runs (``run_size`` clips).
 4. **Scan.** Each run is one library request on a worker (``Analyzer.run``), one clip at a
    time per Dask thread (the ``jobs`` option, default 1: Dask's threads are the
-   parallelism). A clip whose motion index (``CLIP.vmoidx``) is present and valid for these
-   settings is answered from it without decoding (``use_index=True``); a clip that fails to
-   decode is listed with its error and does not fail the request.
+   parallelism; the cores of a worker are shared out between its threads for decoding, as
+   the library shares them between a request's clips). A clip whose motion index
+   (``CLIP.vmoidx``) is present and valid for these settings is answered from it without
+   decoding (``use_index=True``); a clip that fails to decode is listed with its error and
+   does not fail the request.
 5. **Merge.** Per camera, one task merges the runs' results with the library's own merge
    (``vmo_result_merge``): events that cross the boundary between two runs are joined,
    exactly as in one request over all of the camera's clips.
@@ -166,8 +168,29 @@ def _where() -> tuple[str, int]:
         return f"{socket.gethostname()}:{os.getpid()}", os.getpid()
 
 
-def _analyzer(job: _Job) -> Analyzer:
-    return Analyzer(zones=list(job.zones), **job.options)
+def _worker_threads() -> int:
+    """The number of Dask threads of this worker (1 outside a worker)."""
+    try:
+        w = _dd.get_worker()
+    except ValueError:
+        return 1
+    state = getattr(w, "state", None)  # distributed >= 2022.11 keeps it there
+    return max(1, int(state.nthreads if state is not None else w.nthreads))
+
+
+def _analyzer(job: _Job, *, on_worker: bool = False) -> Analyzer:
+    """The job's analyzer. On a worker whose Dask threads each scan a clip, the cores are
+    shared out as the library shares them between a request's parallel clips
+    (lib/request.c): decoder threads = cores / Dask threads, no decoding thread of its own
+    per clip when several clips run at once; unless the caller set these options. They do
+    not change results (vmo_result_merge ignores them)."""
+    options = dict(job.options)
+    if on_worker:
+        slots = _worker_threads()
+        options.setdefault("threads", max(1, len(os.sched_getaffinity(0)) // slots))
+        if slots > 1:
+            options.setdefault("pipeline", False)
+    return Analyzer(zones=list(job.zones), **options)
 
 
 def _request(job: _Job, clips: Iterable[tuple[str, float]]) -> Request:
@@ -235,7 +258,7 @@ def _scan_task(job: _Job, clips: list[tuple[str, float]]) -> _Part:
     if hook is not None:
         hook("scan", [p for p, _ in clips])
     t0 = time.perf_counter()
-    with _analyzer(job) as an:
+    with _analyzer(job, on_worker=True) as an:
         res = an.run(_request(job, clips))
     seconds = time.perf_counter() - t0
     worker, pid = _where()
@@ -466,7 +489,7 @@ def request(client: _dd.Client, clips: Iterable[ClipArg],
     ``write_index`` are the request's options; other keyword arguments are analysis options
     (``threshold=6``, ``frames=True``, ``jobs=1``...). ``camera`` maps a path to its camera
     (default :func:`default_camera`); ``run_size`` is the number of clips per scan task
-    (default: about four tasks per worker thread, at most 64 clips).
+    (default: about sixteen tasks per worker thread, at most 64 clips).
 
     Raises what one request would raise before decoding (BadZoneError, UnknownZoneError,
     BadWindowError, OverlapError, NoTimeSourceError...), WorkerMismatchError, or the
@@ -484,7 +507,8 @@ def request(client: _dd.Client, clips: Iterable[ClipArg],
     slots = _slots(client)
     size = run_size or plan.run_size(len(entries), slots)
     with _Futures(client) as fs:
-        times = _probe(fs, entries, groups, plan.run_size(len(entries), slots, most=256),
+        times = _probe(fs, entries, groups,  # a probe is cheap: bigger batches
+                       plan.run_size(len(entries), slots, most=256, per_thread=4),
                        job.versions, retries)
         t1 = time.perf_counter()
         cameras = _camera_runs(groups, times, _is_wall(job.window), size)
@@ -550,7 +574,7 @@ def _index_task(job: _Job, camera: str, clips: list[tuple[str, float]]
     worker, pid = _where()
     out = []
     t0 = time.perf_counter()
-    with _analyzer(job) as an:
+    with _analyzer(job, on_worker=True) as an:
         for path, wall in clips:
             rq = _request(job, [(path, wall)])
             try:
