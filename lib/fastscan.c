@@ -84,6 +84,7 @@ typedef struct fs_gop {
     int lit;                       /* the pair differs by a lighting change */
     int all_on;                    /* something changed in the picture (masks and all) */
     int active;                    /* active frames */
+    int informative;               /* they hold most of the bytes over the noise */
     double excess, captured;       /* bytes over the noise ceilings: all frames, active ones */
     int decode;                    /* decode this GOP */
     uint32_t all;                  /* changed pixels in the whole picture */
@@ -122,7 +123,9 @@ typedef struct fastscan {
     int64_t nonkey;
     /* plan */
     int zones; /* reported zones */
-    int has_b, trivial, reliable;
+    int has_b, trivial;
+    int blind;               /* a GOP changed between its keyframes without any packet activity */
+    int reliable;            /* every GOP that changed has informative packets */
     double thr, thr_run;     /* packet size thresholds: B-frames, P-runs */
     double ceil_b, ceil_run; /* noise ceilings: idle sizes' 90th percentile */
     uint64_t *span_zones;
@@ -644,46 +647,62 @@ static int zones_trivial(const fastscan *fs)
     return fs->zones == 1 && fs->map.zone_area[0] == (uint64_t)fs->kw * (uint64_t)fs->kh;
 }
 
-/* Packets are reliable when every GOP whose keyframes differ shows activity that carries
- * most of its extra bytes. One GOP where they miss motion (a small or slow mover, a weak
- * signal) and the clip's packets time nothing: they may miss part of any motion. */
-static int packets_reliable(const fastscan *fs)
+/* How far the packets can be believed. A GOP is informative when its active frames hold
+ * most of its bytes over the noise. A clip is blind when some GOP's keyframes differ with no
+ * packet activity at all (a small or slow mover): there, quiet packets prove nothing and
+ * none is trusted. It is reliable when every GOP whose keyframes differ is informative:
+ * only then do quiet packets after the last keyframe mean that nothing moved. */
+static void judge_packets(fastscan *fs)
 {
-    for (int g = 0; g < fs->ngop; g++) {
-        const fs_gop *gp = &fs->gop[g];
-        if (gp->closed && gp->all_on && !gp->lit &&
-            (!gp->active || gp->captured < CAPTURE_SHARE * gp->excess))
-            return 0;
-    }
-    return 1;
-}
-
-static void trust_zones(fastscan *fs)
-{
+    fs->reliable = 1;
     for (int g = 0; g < fs->ngop; g++) {
         fs_gop *gp = &fs->gop[g];
-        if (!fs->reliable || !gp->closed || !gp->active)
-            continue;
-        for (int z = 0; z < fs->zones; z++) {
-            const double share = gp->all ? (double)gp->count[z] / gp->all : 0;
-            if ((gp->on >> z & 1) && (fs->trivial || share >= ZONE_SHARE))
-                gp->trusted |= 1ull << z;
+        gp->informative = gp->active > 0 && gp->captured >= CAPTURE_SHARE * gp->excess;
+        if (gp->closed && gp->all_on && !gp->lit) {
+            fs->blind |= !gp->active;
+            fs->reliable &= gp->informative;
         }
     }
 }
 
-/* A GOP is decoded when it holds a zone's first or last changed GOP and the packets do not
- * give that zone's frames, or when it is a lighting change. */
+/* Zones that changed in GOP g and in both GOPs around it (g is inside their run). */
+static uint64_t interior(const fastscan *fs, int g)
+{
+    const uint64_t prev = g > 0 ? fs->gop[g - 1].on : 0;
+    const uint64_t next = g + 1 < fs->ngop && fs->gop[g + 1].closed ? fs->gop[g + 1].on : 0;
+    return fs->gop[g].on & prev & next;
+}
+
+/* Zones whose frames in GOP g are its active frames: the packets are informative, and the
+ * zone holds most of the change, or the GOP is inside the zone's run of changed GOPs (a gap
+ * in all activity is a gap for every zone). */
+static void trust_zones(fastscan *fs)
+{
+    for (int g = 0; g < fs->ngop; g++) {
+        fs_gop *gp = &fs->gop[g];
+        if (fs->blind || !gp->closed || !gp->informative)
+            continue;
+        for (int z = 0; z < fs->zones; z++) {
+            const double share = gp->all ? (double)gp->count[z] / gp->all : 0;
+            if (fs->trivial || share >= ZONE_SHARE)
+                gp->trusted |= gp->on & (1ull << z);
+        }
+        gp->trusted |= interior(fs, g);
+    }
+}
+
+/* The other changed GOPs: inside a zone's run and without any packet activity, the zone
+ * moves throughout (the packets see nothing of it); a zone's first or last changed GOP, or
+ * activity the packets cannot place, is decoded; so is a lighting change. */
 static void mark_edges(fastscan *fs)
 {
     for (int g = 0; g < fs->ngop; g++) {
         fs_gop *gp = &fs->gop[g];
         if (!gp->closed)
             continue;
-        const uint64_t prev = g > 0 ? fs->gop[g - 1].on : 0;
-        const uint64_t next = g + 1 < fs->ngop && fs->gop[g + 1].closed ? fs->gop[g + 1].on : 0;
-        const uint64_t edge = gp->on & ~(prev & next);
-        if (gp->lit || (edge & ~gp->trusted))
+        const uint64_t untrusted = gp->on & ~gp->trusted;
+        const uint64_t bridged = gp->active ? 0 : interior(fs, g);
+        if (gp->lit || (untrusted & ~bridged))
             gp->decode = 1;
     }
 }
@@ -830,7 +849,7 @@ static int plan(fastscan *fs)
         rc = typical_estimates(fs);
     if (rc != VMO_OK)
         return vmo_err_set(&fs->an->err, rc, "out of memory");
-    fs->reliable = packets_reliable(fs);
+    judge_packets(fs);
     trust_zones(fs);
     mark_edges(fs);
     if (mark_spans(fs) != VMO_OK || mark_outliers(fs) != VMO_OK)
@@ -840,7 +859,10 @@ static int plan(fastscan *fs)
             "fast scan: %d frames, %d GOPs, %s, active over %.0f bytes (B), %.0f (P-runs), "
             "packets %s, %lld frames to decode",
             fs->nfr, fs->ngop, fs->has_b ? "B-frames" : "no B-frames", fs->thr, fs->thr_run,
-            fs->reliable ? "reliable" : "unreliable", (long long)decode);
+            fs->blind      ? "blind"
+            : fs->reliable ? "reliable"
+                           : "partly informative",
+            (long long)decode);
     log_plan(fs);
     if (decode > MAX_DECODE_SHARE * fs->nemit)
         fs->why = "motion nearly everywhere (a full scan costs about as much)";
