@@ -14,6 +14,7 @@
 #include "fastscan.h"
 #include "feeder.h"
 #include "index.h"
+#include "probe.h"
 #include "timefmt.h"
 
 /* ------------------------------------------------------------------------------------------
@@ -456,20 +457,9 @@ static void clip_set_media_info(vmo_run *run, const vmo_media_info *mi, const ch
     clip->info.rotation = mi->rotation;
     clip->info.fps = mi->fps;
     clip->info.size_bytes = mi->size_bytes;
-    double wall = NAN;
-    if (!isnan(run->an->wall_override)) {
-        wall = run->an->wall_override;
-        clip->info.wall_source = run->an->wall_source;
-    } else if (!isnan(mi->creation_time)) {
-        wall = mi->creation_time;
-        clip->info.wall_source = VMO_WALL_TAG;
-    } else if (path && vmo_time_from_filename(path, &wall) == VMO_OK) {
-        clip->info.wall_source = VMO_WALL_FILENAME;
-    } else {
-        wall = NAN;
-    }
-    clip->info.wall_start = wall;
-    run->wall_start = wall;
+    vmo_wall_start_of(path, run->an->wall_override, run->an->wall_source, mi,
+                      &clip->info.wall_start, &clip->info.wall_source);
+    run->wall_start = clip->info.wall_start;
 }
 
 static void maybe_progress(vmo_run *run, int64_t done, int64_t total)

@@ -18,6 +18,7 @@
 #include "analyzer.h"
 #include "decode.h"
 #include "index.h"
+#include "probe.h"
 #include "timefmt.h"
 
 typedef struct vmo_request_clip {
@@ -276,17 +277,8 @@ static void probe_clip(const vmo_request_clip *rc, clip_plan *p)
     p->have_st = stat(rc->path, &p->st) == 0;
     p->status = vmo_media_probe(rc->path, -1, &mi, &p->err);
     p->duration = p->status == VMO_OK ? mi.duration : 0;
-    double w;
-    if (!isnan(rc->wall_start)) {
-        p->wall = rc->wall_start;
-        p->wall_source = VMO_WALL_CALLER;
-    } else if (p->status == VMO_OK && !isnan(mi.creation_time)) {
-        p->wall = mi.creation_time;
-        p->wall_source = VMO_WALL_TAG;
-    } else if (vmo_time_from_filename(rc->path, &w) == VMO_OK) {
-        p->wall = w;
-        p->wall_source = VMO_WALL_FILENAME;
-    }
+    vmo_wall_start_of(rc->path, rc->wall_start, VMO_WALL_CALLER,
+                      p->status == VMO_OK ? &mi : NULL, &p->wall, &p->wall_source);
 }
 
 /* Which part of the clip the window needs, in clip seconds. */

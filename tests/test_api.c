@@ -306,6 +306,33 @@ START_TEST(heatmap_counts_where_the_box_moved)
 }
 END_TEST
 
+START_TEST(probe_reads_the_header_only)
+{
+    vmo_clip_info ci = { .struct_size = sizeof(ci) };
+    ck_assert_int_eq(vmo_probe_file(box_clip(), &ci), VMO_OK);
+    ck_assert_int_eq(ci.status, VMO_OK);
+    ck_assert_str_eq(ci.codec, "h264");
+    ck_assert_int_eq(ci.width, 320);
+    ck_assert_int_eq(ci.height, 240);
+    ck_assert_double_eq_tol(ci.duration, 4.0, 1e-6);
+    ck_assert_double_eq_tol(ci.fps, 25.0, 1e-6);
+    ck_assert_int_eq(ci.frames, 0);
+    ck_assert_int_eq(ci.wall_source, VMO_WALL_NONE);
+    ck_assert(isnan(ci.wall_start));
+    const char *named = tu_clip("api_cam_20260704T140000Z.mp4",
+                                "-f lavfi -i testsrc2=s=160x120:r=25:d=1 -c:v libx264 -crf 30");
+    ck_assert_int_eq(vmo_probe_file(named, &ci), VMO_OK);
+    ck_assert_int_eq(ci.wall_source, VMO_WALL_FILENAME);
+    ck_assert_double_eq_tol(ci.wall_start, 1783173600.0, 1e-6);
+    char missing[1200];
+    snprintf(missing, sizeof(missing), "%s/cam_20260704T140000Z.mp4", tu_tmpdir());
+    ck_assert_int_eq(vmo_probe_file(missing, &ci), VMO_ERR_NOT_FOUND);
+    ck_assert_int_eq(ci.status, VMO_ERR_NOT_FOUND);
+    ck_assert_int_eq(ci.wall_source, VMO_WALL_FILENAME); /* a name still tells the time */
+    ck_assert_int_eq(vmo_probe_file(NULL, &ci), VMO_ERR_INVALID_ARG);
+}
+END_TEST
+
 /* ---- push API ---- */
 
 typedef struct live_events {
@@ -695,6 +722,7 @@ int main(void)
     tcase_add_test(tc, variable_frame_rate_timestamps_are_exact);
     tcase_add_test(tc, fps_cap_spreads_analysed_frames_evenly);
     tcase_add_test(tc, heatmap_counts_where_the_box_moved);
+    tcase_add_test(tc, probe_reads_the_header_only);
     tcase_add_test(tc, push_api_matches_the_decoded_scan);
     tcase_add_test(tc, push_api_rejects_bad_frames);
     tcase_add_test(tc, a_callback_can_cancel_and_the_partial_result_survives);

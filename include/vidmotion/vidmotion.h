@@ -379,6 +379,14 @@ VMO_API int vmo_result_load(const uint8_t *data, size_t size, vmo_result **out);
  * otherwise). Thread-safe for distinct outputs. */
 VMO_API int vmo_result_merge(const vmo_result *const *parts, int count, vmo_result **out);
 
+/* What a clip is, from its container header alone (nothing is decoded): codec, size,
+ * declared duration and frame rate, rotation, file size, and its wall-clock start
+ * (creation_time, else a timestamp in the file name). Fills info (frames, analysed, path and
+ * error stay 0/NULL; codec is static storage) and returns info->status: VMO_OK, or why the
+ * clip cannot be opened (VMO_ERR_NOT_FOUND, VMO_ERR_EMPTY, VMO_ERR_NO_VIDEO, ...).
+ * Thread-safe. */
+VMO_API int vmo_probe_file(const char *path, vmo_clip_info *info);
+
 /* ------------------------------------------------------------------------------------------
  * Analyzer: scans files, custom I/O, or frames pushed by the caller
  * ---------------------------------------------------------------------------------------- */

@@ -166,3 +166,16 @@ def test_merge_equals_one_request(wall_clips: list[Path]) -> None:
     merged = vidmotion.merge(parts)
     assert merged.to_json(frames=True) == whole.to_json(frames=True)
     assert [c.path for c in merged.clips] == [str(p) for p in wall_clips]
+
+
+def test_probe_reads_the_header_only(tmp_path, box_clip) -> None:
+    import shutil
+
+    named = tmp_path / "cam7_20260704T140000Z.mp4"
+    shutil.copy(box_clip, named)
+    clip = vidmotion.probe(named)
+    assert clip.status == "ok" and clip.frames == 0 and clip.codec
+    assert clip.wall_source == "filename"
+    assert clip.wall_start.isoformat().startswith("2026-07-04T14:00:00")
+    missing = vidmotion.probe(tmp_path / "none.mp4")
+    assert missing.status == "error" and missing.error_code == vidmotion.NotFoundError.code

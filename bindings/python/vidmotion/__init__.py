@@ -57,7 +57,7 @@ from .config import Config, OptionInfo, Zone, options
 from .errors import *  # noqa: F403 - the Error classes
 from .errors import ERRORS, Error, error_for
 from .export import ExportOutput, ExportReport, export, thumbnails, verify_manifest
-from .index import IndexInfo, check_index
+from .index import IndexInfo, check_index, probe
 from .log import log_to_logging, set_log_handler
 from .request import Request, format_time, parse_time
 from .result import (
@@ -82,6 +82,7 @@ __all__ = [
     "IndexInfo", "OptionInfo", "Plane", "Progress", "Request", "Result", "Segment", "Series",
     "Zone", "check_index", "cpu_flags", "error_for", "export", "format_time", "iter_frames",
     "library_path", "library_version", "log_to_logging", "merge", "options", "parse_time",
+    "probe",
     "scan", "set_cpu_mask", "set_log_handler", "thumbnails", "to_datetime",
     "verify_manifest", "version",
 ] + [name for name in dir() if name.endswith("Error")]

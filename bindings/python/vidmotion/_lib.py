@@ -126,6 +126,7 @@ PROTOTYPES: dict[str, tuple[Any, list[Any]]] = {
     "vmo_request_set_double": (_i, [c_void_p, _cp, c_double]),
     # motion index
     "vmo_index_check": (_i, [_cp, _cp, POINTER(T.IndexInfo)]),
+    "vmo_probe_file": (_i, [_cp, POINTER(T.ClipInfo)]),
     # export
     "vmo_export_create": (_i, [_handle]),
     "vmo_export_destroy": (None, [_handle]),

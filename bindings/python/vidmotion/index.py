@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from . import _types as T
 from ._lib import api, strerror
 from ._time import to_datetime
 from .errors import Error, error_for
 
-__all__ = ["IndexInfo", "check_index"]
+__all__ = ["IndexInfo", "check_index", "probe"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,10 @@ class IndexInfo:
                                                        strerror(self.status))
 
 
+if TYPE_CHECKING:
+    from .result import Clip
+
+
 def check_index(clip_path: str | os.PathLike[str],
                 index_path: str | os.PathLike[str] | None = None) -> IndexInfo:
     """Checks the motion index of a clip (default ``clip_path + ".vmoidx"``) against the
@@ -58,3 +64,19 @@ def check_index(clip_path: str | os.PathLike[str],
                      analysis_height=info.analysis_height, frames=info.frames,
                      clip_size=info.clip_size, index_size=info.index_size,
                      duration=info.duration, wall_start=to_datetime(info.wall_start))
+
+
+def probe(path: str | os.PathLike[str]) -> Clip:
+    """What a clip is from its container header alone (nothing is decoded): codec, size,
+    declared duration and frame rate, rotation and wall-clock start (creation_time, else a
+    timestamp in the file name). ``status``/``error_code`` say why a clip cannot be opened;
+    this function does not raise for that."""
+    from .result import Clip
+
+    info = T.sized(T.ClipInfo)
+    rc = api.vmo_probe_file(os.fsencode(path), ctypes.byref(info))
+    if rc == -1:
+        raise error_for(rc, f"{os.fspath(path)}: {strerror(rc)}", strerror(rc))
+    clip = Clip._from_c(info, 0)
+    return dataclasses.replace(clip, path=os.fspath(path),
+                               error=strerror(rc) if rc not in (0, -11) else None)
