@@ -83,7 +83,8 @@ from ._lib import strerror
 from ._time import TimeLike, to_posix
 from .analyzer import Analyzer
 from .config import Zone, ZoneSpec, normalize_zones
-from .errors import NoTimeSourceError, OverlapError, error_for
+from .index import probe
+from .errors import error_for
 from .request import TIME_WALL, Request, WindowEnd, _window_end
 from .result import Clip, ClipFlags, Result, Segment, merge
 
@@ -204,11 +205,6 @@ def _request(job: _Job, clips: Iterable[tuple[str, float]]) -> Request:
 # Tasks (run on the workers)
 # ------------------------------------------------------------------------------------------
 
-#: A window that every clip lies after: the library then reads only the container header
-#: of each clip (its wall-clock start and length) and decodes nothing.
-_PROBE_WINDOW = ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00Z")
-
-
 def _file_id(path: str) -> tuple[int, int, int] | None:
     try:
         st = os.stat(path)
@@ -217,38 +213,22 @@ def _file_id(path: str) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
-def _probe_one(an: Analyzer, clips: list[tuple[str, float]]) -> list[plan.ClipTime]:
-    """ClipTime of each clip, from one library request outside the probe window (it opens
-    every container, decodes nothing). Raises what the request refuses."""
-    rq = Request(window=_PROBE_WINDOW)
-    for path, wall in clips:
-        rq.add(path, wall if math.isfinite(wall) else None)
-    return [plan.ClipTime(c.path, to_posix(c.wall_start), c.duration, file_id=_file_id(c.path))
-            for c in an.run(rq).clips]
+def _probe_clip(path: str, wall: float) -> plan.ClipTime:
+    """Wall-clock start and declared length of one clip, from its container header alone
+    (vmo_probe_file: nothing is decoded). A start given by the caller wins, as in a
+    request; a clip that opens but has no wall clock is ``untimed``."""
+    clip = probe(path)
+    start = wall if math.isfinite(wall) else to_posix(clip.wall_start)
+    opens = clip.status != "error"
+    return plan.ClipTime(path, start, clip.duration if opens else 0.0,
+                         untimed=opens and not math.isfinite(start), file_id=_file_id(path))
 
 
 def _probe_task(versions: tuple[str, str], groups: list[list[tuple[str, float]]]
                 ) -> list[plan.ClipTime]:
-    """Wall-clock start and declared length of every clip, read by the library itself.
-
-    Each group (clips of one camera) is probed by one request; when that request refuses
-    the group (clips that overlap, the same file twice, a clip without a wall clock), its
-    clips are probed one by one, so that the driver can say which and why."""
+    """Wall-clock start and declared length of every clip, read by the library itself."""
     _check_here(versions)
-    out: list[plan.ClipTime] = []
-    with Analyzer(jobs=1) as an:
-        for clips in groups:
-            try:
-                out += _probe_one(an, clips)
-                continue
-            except (NoTimeSourceError, OverlapError):
-                pass
-            for clip in clips:
-                try:
-                    out += _probe_one(an, [clip])
-                except NoTimeSourceError:  # opens fine, no wall-clock start
-                    out.append(plan.ClipTime(clip[0], untimed=True, file_id=_file_id(clip[0])))
-    return out
+    return [_probe_clip(path, wall) for clips in groups for path, wall in clips]
 
 
 def _scan_task(job: _Job, clips: list[tuple[str, float]]) -> _Part:
