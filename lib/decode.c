@@ -69,6 +69,8 @@ struct vmo_decoder {
     int skip;
     vmo_packet_fn packet_fn; /* observer of every video packet (fast scan), or NULL */
     void *packet_user;
+    char *src_path;        /* the file, to open it again (vmo_decoder_rewind) */
+    vmo_decoder_opts opts; /* as opened */
 
     /* Timestamps, in the stream time base. */
     int64_t origin;    /* t = 0: start_time, else the first frame; AV_NOPTS_VALUE until known */
@@ -742,6 +744,7 @@ static int decoder_new(vmo_decoder **out, const vmo_decoder_opts *opts, vmo_errb
     d->info.creation_time = NAN;
     d->info.size_bytes = -1;
     d->info.stream_index = -1;
+    d->opts = opts ? *opts : default_opts;
     *out = d;
     vmo_log_init_ffmpeg();
     return VMO_OK;
@@ -800,6 +803,8 @@ int vmo_decoder_open_file(vmo_decoder **out, const char *path, const vmo_decoder
         ret = decoder_setup(d, path, opts, err);
         d->path = NULL;
     }
+    if (ret == VMO_OK && !(d->src_path = vmo_strdup(path)))
+        ret = vmo_err_set(err, VMO_ERR_NO_MEMORY, "out of memory");
     if (ret < 0) {
         vmo_decoder_close(&d);
         return ret;
@@ -913,13 +918,14 @@ static void track_packet(vmo_decoder *d, const AVPacket *pkt)
         d->packet_end = ts;
 }
 
-/* Hands the packet's compressed-domain facts to the observer. Times follow the frames' clock
- * (accept_frame) only where no discontinuity correction can apply. */
+/* Hands the packet's compressed-domain facts to the observer. Times are on the frames' clock
+ * (accept_frame) with the discontinuity correction known so far: a jump corrected only when
+ * its first frame comes out is not applied to the packets read before. */
 static void observe_packet(const vmo_decoder *d, const AVPacket *pkt)
 {
     vmo_packet_info info = { NAN, 0, pkt->pos, pkt->size, 0 };
-    if (pkt->pts != AV_NOPTS_VALUE && d->origin != AV_NOPTS_VALUE && !d->discont)
-        info.t = VMO_MAX(0.0, tb_seconds(d, ts_sub(pkt->pts, d->origin)));
+    if (pkt->pts != AV_NOPTS_VALUE && d->origin != AV_NOPTS_VALUE)
+        info.t = VMO_MAX(0.0, tb_seconds(d, ts_sub(ts_add(pkt->pts, d->ts_offset), d->origin)));
     if (pkt->duration > 0)
         info.duration = tb_seconds(d, pkt->duration);
     info.flags = ((pkt->flags & AV_PKT_FLAG_KEY) ? VMO_PACKET_KEY : 0) |
@@ -1286,11 +1292,9 @@ int64_t vmo_decoder_errors(const vmo_decoder *dec)
     return dec ? dec->errors : 0;
 }
 
-void vmo_decoder_close(vmo_decoder **dec)
+/* Everything a decoder holds, but the struct itself. */
+static void release(vmo_decoder *d)
 {
-    if (!dec || !*dec)
-        return;
-    vmo_decoder *d = *dec;
     av_frame_free(&d->frame);
     av_packet_free(&d->pkt);
     avcodec_free_context(&d->codec);
@@ -1299,6 +1303,39 @@ void vmo_decoder_close(vmo_decoder **dec)
         av_freep(&d->avio->buffer); /* FFmpeg may have replaced the one we gave it */
         avio_context_free(&d->avio);
     }
-    free(d);
+    free(d->src_path);
+    d->src_path = NULL;
+}
+
+int vmo_decoder_rewind(vmo_decoder *dec, vmo_errbuf *err)
+{
+    if (!dec)
+        return vmo_err_set(err, VMO_ERR_INVALID_ARG, "no decoder");
+    vmo_decoder *fresh = NULL;
+    int rc;
+    if (dec->src_path)
+        rc = vmo_decoder_open_file(&fresh, dec->src_path, &dec->opts, err);
+    else if (dec->io.seek && dec->io.seek(dec->io.opaque, 0, SEEK_SET) == 0)
+        rc = vmo_decoder_open_io(&fresh, &dec->io, &dec->opts, err);
+    else
+        rc = vmo_err_set(err, VMO_ERR_UNSUPPORTED, "the input cannot be read again");
+    if (rc != VMO_OK)
+        return rc;
+    /* The caller keeps its pointer: the fresh state moves into the old struct. The custom
+     * I/O callbacks receive the decoder as their opaque pointer. */
+    release(dec);
+    *dec = *fresh;
+    if (dec->avio)
+        dec->avio->opaque = dec;
+    free(fresh);
+    return VMO_OK;
+}
+
+void vmo_decoder_close(vmo_decoder **dec)
+{
+    if (!dec || !*dec)
+        return;
+    release(*dec);
+    free(*dec);
     *dec = NULL;
 }

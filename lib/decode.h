@@ -75,8 +75,9 @@ int vmo_decoder_seek(vmo_decoder *dec, double t, vmo_errbuf *err);
 enum { VMO_PACKET_KEY = 1 << 0, VMO_PACKET_DISPOSABLE = 1 << 1, VMO_PACKET_CORRUPT = 1 << 2 };
 typedef struct vmo_packet_info {
     double t;        /* pts in seconds from the clip's origin, on the frames' clock; NaN
-                        when unknown or unreliable (no pts, origin not known yet, or a
-                        format with timestamp discontinuities such as MPEG-TS) */
+                    when unknown (no pts, or the origin not known yet). Formats with
+                    timestamp discontinuities (MPEG-TS): the correction of a jump starts
+                    with its first decoded frame, after some of its packets were read */
     double duration; /* seconds, 0 if unknown */
     int64_t pos;     /* byte position in the input, -1 if unknown */
     int32_t size;    /* bytes */
@@ -96,6 +97,11 @@ enum { VMO_SKIP_NONKEY_ROUGH = 4 };
 int vmo_decoder_set_skip(vmo_decoder *dec, int skip);
 /* 1 when the input can seek (a file, or caller I/O with a seek function), else 0. */
 int vmo_decoder_can_seek(const vmo_decoder *dec);
+/* Opens the input again from its start with the same options: afterwards the decoder is as
+ * vmo_decoder_open_*() left it (counters, truncation evidence, skip level, no observer), at
+ * the same address. Files by their path; caller I/O must seek. On failure the decoder is
+ * unchanged. */
+int vmo_decoder_rewind(vmo_decoder *dec, vmo_errbuf *err);
 
 /* After the end: 1 when the data ended early (truncated file), else 0. */
 int vmo_decoder_truncated(const vmo_decoder *dec);
