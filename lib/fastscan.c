@@ -343,11 +343,11 @@ static int survey(fastscan *fs)
         if (rc == 0)
             break;
         if (rc < 0) {
-            /* Errors the full loop reports the same way; anything else it handles itself
-             * (damage after some frames), so let it. */
-            if (fs->ngop == 0 || rc == VMO_ERR_NO_MEMORY || rc == VMO_ERR_LIMIT)
+            /* Skipping frames can fail where decoding them all does not (a stream whose
+             * packets carry no key flag): the full loop decides what the error is. */
+            if (rc == VMO_ERR_NO_MEMORY)
                 return rc;
-            fs->why = "decoding failed part way";
+            fs->why = "decoding failed during the survey";
             break;
         }
         if (!df.key) {
@@ -1079,6 +1079,19 @@ static void fastscan_free(fastscan *fs)
     vmo_zone_map_free(&fs->map);
 }
 
+/* Decoders known to honour skip_frame = NONKEY (FFmpeg 5.1) for codecs with inter frames:
+ * others (VP8/VP9, AV1) decode every frame anyway, and intra-only codecs (MJPEG, ProRes)
+ * have nothing to skip. A scan of anything else would cost a full decode, then another. */
+static int skips_to_keyframes(const char *codec)
+{
+    static const char *const names[] = { "h264",       "hevc", "mpeg4", "mpeg2video",
+                                         "mpeg1video", "h263", "vc1",   "wmv3" };
+    for (size_t i = 0; codec && i < VMO_ARRAY_SIZE(names); i++)
+        if (!strcmp(codec, names[i]))
+            return 1;
+    return 0;
+}
+
 /* Back to the start with every frame decoded, for the full loop. */
 static int fall_back(fastscan *fs)
 {
@@ -1087,10 +1100,9 @@ static int fall_back(fastscan *fs)
             fs->why);
     if (!fs->surveyed)
         return VMO_FASTSCAN_FALLBACK;
-    vmo_decoder_set_packet_fn(fs->dec, NULL, NULL);
-    int rc = vmo_decoder_set_skip(fs->dec, VMO_SKIP_NONE);
-    if (rc == VMO_OK)
-        rc = vmo_decoder_seek(fs->dec, 0, &fs->an->err);
+    /* A fresh decoder, not a seek: a full scan must see the stream as if nothing happened
+     * (after a seek, frames before the first keyframe would be dropped). */
+    const int rc = vmo_decoder_rewind(fs->dec, &fs->an->err);
     return rc == VMO_OK ? VMO_FASTSCAN_FALLBACK : rc;
 }
 
@@ -1111,6 +1123,8 @@ int vmo_fastscan_run(vmo_run *run, vmo_decoder *dec, vmo_preparer *prep)
     int rc = VMO_OK;
     if (!vmo_decoder_can_seek(dec))
         fs->why = "the input cannot seek";
+    else if (!skips_to_keyframes(vmo_decoder_info(dec)->codec))
+        fs->why = "its decoder cannot decode keyframes only, or every frame is one";
     else
         rc = survey(fs);
     if (rc == VMO_OK)

@@ -18,9 +18,10 @@
  *  4. One timeline in presentation order: decoded frames through the run's scorer, the other
  *     frames as estimated scores straight to the run's detector, so events, keyframes,
  *     padding, live callbacks and the joins across clips are the full scan's code.
- * When the stream cannot tell (no timestamps, all-intra, a decoder that ignores skip_frame,
- * a resolution change, input that cannot seek, motion nearly everywhere), the clip is
- * scanned in full instead and the log says why. */
+  * When the stream cannot tell (a codec whose decoder cannot decode keyframes only, or has
+ * nothing else; input that cannot seek; no timestamps, or timestamps that jump; a resolution
+ * change; motion nearly everywhere), the clip is scanned in full instead, from a decoder
+ * opened again, and the log says why. */
 #ifndef VMO_FASTSCAN_H
 #define VMO_FASTSCAN_H
 
@@ -28,8 +29,8 @@
 #include "decode.h"
 #include "prepare.h"
 
-/* vmo_fastscan_run() could not use the stream's signals: the decoder was rewound to the
- * clip's start with every frame decoded again, and the run is untouched. */
+/* vmo_fastscan_run() could not use the stream's signals: the decoder is as freshly opened
+ * (vmo_decoder_rewind), and the run is untouched. */
 #define VMO_FASTSCAN_FALLBACK 1
 
 /* Scans the clip of `dec` into `run` (whose scorer and detector exist) the fast way; the
