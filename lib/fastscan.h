@@ -18,7 +18,7 @@
  *  4. One timeline in presentation order: decoded frames through the run's scorer, the other
  *     frames as estimated scores straight to the run's detector, so events, keyframes,
  *     padding, live callbacks and the joins across clips are the full scan's code.
-  * When the stream cannot tell (a codec whose decoder cannot decode keyframes only, or has
+ * When the stream cannot tell (a codec whose decoder cannot decode keyframes only, or has
  * nothing else; input that cannot seek; no timestamps, or timestamps that jump; a resolution
  * change; motion nearly everywhere), the clip is scanned in full instead, from a decoder
  * opened again, and the log says why. */

@@ -536,6 +536,7 @@ static int same_analysis(const vmo_result *a, const vmo_result *b)
     x.frames = y.frames = 0;
     x.heatmap = y.heatmap = 0;
     x.pipeline = y.pipeline = 0;
+    x.fast = y.fast = 0; /* how clips were scanned: each one says (VMO_CLIP_FAST); not saved */
     if (memcmp(&x, &y, sizeof(x)) != 0 || a->zone_count != b->zone_count)
         return 0;
     for (int z = 0; z < a->zone_count; z++)

@@ -555,6 +555,40 @@ START_TEST(cancel_keeps_the_partial_result)
 }
 END_TEST
 
+/* A fast result merges with saved ones (the bytes do not carry the option: each clip's flag
+ * says how it was scanned) and with full-scan results. */
+START_TEST(fast_results_merge_with_saved_and_full_ones)
+{
+    vmo_config *fast_cfg = config(1, NULL), *full_cfg = config(0, NULL);
+    vmo_analyzer *fast, *full;
+    ck_assert_int_eq(vmo_analyzer_create(fast_cfg, &fast), VMO_OK);
+    ck_assert_int_eq(vmo_analyzer_create(full_cfg, &full), VMO_OK);
+    vmo_result *a = NULL, *b = NULL, *c = NULL, *loaded = NULL, *merged = NULL;
+    ck_assert_int_eq(vmo_analyzer_scan_file(fast, archive_part(0), &a), VMO_OK);
+    ck_assert_int_eq(vmo_analyzer_scan_file(fast, archive_part(1), &b), VMO_OK);
+    ck_assert_int_eq(vmo_analyzer_scan_file(full, archive_part(2), &c), VMO_OK);
+    uint8_t *bytes;
+    size_t size;
+    ck_assert_int_eq(vmo_result_save(b, &bytes, &size), VMO_OK);
+    ck_assert_int_eq(vmo_result_load(bytes, size, &loaded), VMO_OK);
+    vmo_free(bytes);
+    const vmo_result *parts[3] = { a, loaded, c };
+    ck_assert_int_eq(vmo_result_merge(parts, 3, &merged), VMO_OK);
+    vmo_clip_info ci = { .struct_size = sizeof(ci) };
+    ck_assert_int_eq(vmo_result_clip(merged, 1, &ci), VMO_OK);
+    ck_assert(ci.flags & VMO_CLIP_FAST);
+    ck_assert_int_eq(vmo_result_clip(merged, 2, &ci), VMO_OK);
+    ck_assert_int_eq(ci.flags & VMO_CLIP_FAST, 0);
+    vmo_result *whole[] = { a, b, c, loaded, merged };
+    for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
+        vmo_result_destroy(&whole[i]);
+    vmo_analyzer_destroy(&fast);
+    vmo_analyzer_destroy(&full);
+    vmo_config_destroy(&fast_cfg);
+    vmo_config_destroy(&full_cfg);
+}
+END_TEST
+
 START_TEST(option_defaults_to_full)
 {
     vmo_config *cfg;
@@ -589,6 +623,7 @@ int main(void)
     tcase_add_test(tc, heatmap_scans_are_full);
     tcase_add_test(tc, requests_with_windows_agree);
     tcase_add_test(tc, cancel_keeps_the_partial_result);
+    tcase_add_test(tc, fast_results_merge_with_saved_and_full_ones);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
