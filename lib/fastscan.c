@@ -273,7 +273,7 @@ static void measure_pair(fastscan *fs, fs_gop *g)
             g->count[__builtin_ctzll(bits)] += (uint32_t)fs->cnt[c];
     }
     const uint64_t total = (uint64_t)fs->kw * (uint64_t)fs->kh;
-    g->all_on = g->all >= VMO_MAX((double)fs->s->min_pixels, fs->s->start_level * total);
+    g->all_on = g->all >= VMO_MAX((double)fs->s->min_pixels, fs->s->start_level * (double)total);
     for (int z = 0; z < fs->zones; z++) {
         const double area = (double)fs->map.zone_area[z];
         const double level = VMO_MAX((double)fs->s->min_pixels, fs->s->start_level * area);
@@ -619,7 +619,7 @@ static int packet_activity(fastscan *fs)
     fs->thr = thr_b;
     fs->thr_run = thr_r;
     for (int i = 0; i < fs->nfr; i++)
-        fs->fr[i].active = over(&fs->fr[i], FT_BIDIR, thr_b);
+        fs->fr[i].active = (uint8_t)over(&fs->fr[i], FT_BIDIR, thr_b);
     /* A large P-frame of a run counts next to another one, or next to a moving B-frame (the
      * P-frame that closes a motion among B-frames). */
     for (int i = 0; i < fs->nfr; i++) {
@@ -898,7 +898,8 @@ static float zone_estimate(const fastscan *fs, int g, int z)
     if (e == 0)
         e = fs->typical[z];
     const double area = (double)VMO_MAX(fs->map.zone_area[z], 1);
-    const double floor = VMO_MAX(1.5 * fs->s->start_level, (fs->s->min_pixels + 1.0) / area);
+    const double floor =
+        VMO_MAX(1.5 * fs->s->start_level, ((double)fs->s->min_pixels + 1.0) / area);
     return (float)VMO_MAX(e, floor);
 }
 
