@@ -6,7 +6,11 @@ usage: bench/anchors.py [--cli build-bench/examples/vidmotion] [--reps N] [--jso
 
 Every round runs, in rotating order:
   ffmpeg     ffmpeg -nostdin -v error -threads 1 -i CLIP -an -f null -   (decode only)
-  vidmotion  vidmotion scan --set threads=1 CLIP                      (full scan, defaults)
+  vidmotion  vidmotion scan --set threads=1 CLIP     (full scan, defaults: one decoder
+             thread, and the library's "pipeline" thread that decodes while the caller's
+             thread prepares and scores, so two threads in all)
+  vidmotion-serial  the same with --set pipeline=0: everything on one thread (skipped when
+             the library has no "pipeline" option)
   opencv     cv2.VideoCapture (FFmpeg backend) and, per frame, cvtColor to gray, resize to
              320x180 (INTER_AREA), absdiff with the previous frame, threshold, countNonZero:
              the pipeline of the project's issue 8; cv2.setNumThreads(1), and the process
@@ -22,6 +26,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -92,6 +97,15 @@ def run(cmd, ok_codes=(0,)):
     return wall, ru.ru_utime + ru.ru_stime
 
 
+def has_option(cli, name):
+    """Whether `vidmotion --options` lists the library option `name`."""
+    try:
+        out = subprocess.run([cli, "--options"], capture_output=True, text=True).stdout
+    except OSError:
+        return False
+    return any(line.split()[:1] == [name] for line in out.splitlines())
+
+
 def commands(a):
     cmds = {
         "ffmpeg": (["ffmpeg", "-nostdin", "-v", "error", "-threads", "1", "-i", a.clip, "-an",
@@ -99,6 +113,9 @@ def commands(a):
         # 0: motion found, 1: no motion; both are successful scans.
         "vidmotion": ([a.cli, "scan", "--set", "threads=1", a.clip], (0, 1)),
     }
+    if has_option(a.cli, "pipeline"):
+        cmds["vidmotion-serial"] = ([a.cli, "scan", "--set", "threads=1", "--set", "pipeline=0",
+                                     a.clip], (0, 1))
     if have_opencv():
         me = os.path.abspath(__file__)
         cmds["opencv"] = ([sys.executable, me, "--opencv-worker", a.clip], (0,))
@@ -141,15 +158,16 @@ def main():
               file=sys.stderr)
     res = {n: {"wall_s": summarize(s["wall"]), "cpu_s": summarize(s["cpu"])}
            for n, s in samples.items()}
-    print("anchors on %s (%d interleaved rounds, 1 thread each)" % (a.clip, a.reps))
+    print("anchors on %s (%d interleaved rounds, 1 decoder thread each)" % (a.clip, a.reps))
     print("  %-14s %9s %17s %9s" % ("run", "wall s", "[min-max]", "cpu s"))
     for n in names:
         w, c = res[n]["wall_s"], res[n]["cpu_s"]
         print("  %-14s %9.3f [%6.3f-%6.3f] %9.3f" % (n, w["median"], w["min"], w["max"],
                                                      c["median"]))
     ratios = {}
-    for num, den in (("vidmotion", "ffmpeg"), ("opencv", "ffmpeg"), ("opencv-decode", "ffmpeg"),
-                     ("vidmotion", "opencv")):
+    for num, den in (("vidmotion", "ffmpeg"), ("vidmotion-serial", "ffmpeg"),
+                     ("opencv", "ffmpeg"), ("opencv-decode", "ffmpeg"), ("vidmotion", "opencv"),
+                     ("vidmotion-serial", "opencv")):
         rw, rc = ratio(res, num, den, "wall_s"), ratio(res, num, den, "cpu_s")
         if rw is not None:
             ratios["%s/%s" % (num, den)] = {"wall": rw, "cpu": rc}

@@ -10,12 +10,16 @@
  *   decode    the library's own decoder (vmo_decoder_open_file, vmo_decoder_next to the
  *             end, close): exactly the decoding a scan does, and nothing else
  *   scan      vmo_analyzer_scan_file at default settings, with the option "threads" set
- *   split     a replica of the scan loop (analyzer.c run_decode_loop) built from the same
- *             internal calls, with decoding, vmo_preparer_run and scoring + events timed
+ *             (by default the library decodes on a thread of its own: option "pipeline")
+ *   scan-serial  the same with "pipeline" 0: decoding, preparation and scoring on one
+ *             thread (skipped when the library has no such option)
+ *   split     a replica of the serial scan loop (analyzer.c) built from the same internal
+ *             calls, with decoding, vmo_preparer_run and scoring + events timed
  *             apart per frame; its events are checked against the scan's, so the replica
  *             is known to do the scan's work
- *   pipe      prototype, not the library: the same loop with preparation and scoring on a
- *             second thread, fed frame references by the decoding thread (queue of 4)
+ *   pipe      prototype: the same loop with preparation and scoring on a second thread,
+ *             fed frame references by the decoding thread (queue of 4): what the library's
+ *             "pipeline" option does, kept as a reference for it
  *   pipe-prep prototype: preparation stays on the decoding thread (the frame is still in
  *             cache), only the small analysis plane goes to the scoring thread
  * Every round runs every (mode, threads) pair once, in an order that rotates from round to
@@ -51,8 +55,9 @@
 #define MICRO_BATCH  0.002 /* seconds per timed batch of a building block */
 #define MICRO_ROUNDS 41
 
-enum { MODE_DECODE, MODE_SCAN, MODE_SPLIT, MODE_PIPE, MODE_PIPE_PREP, NMODES };
-static const char *const mode_names[NMODES] = { "decode", "scan", "split", "pipe", "pipe-prep" };
+enum { MODE_DECODE, MODE_SCAN, MODE_SCAN_SERIAL, MODE_SPLIT, MODE_PIPE, MODE_PIPE_PREP, NMODES };
+static const char *const mode_names[NMODES] = { "decode", "scan", "scan-serial",
+                                                "split",  "pipe", "pipe-prep" };
 
 /* ------------------------------------------------------------------------------------------
  * Events of a run, to check the replica and the prototypes against the real scan
@@ -136,22 +141,34 @@ static int64_t run_decode(const char *path, int threads)
     return rc < 0 ? rc : frames;
 }
 
-static vmo_analyzer *make_analyzer(int threads)
+/* serial: the option "pipeline" off (decoding on the scanning thread). */
+static vmo_analyzer *make_analyzer(int threads, int serial)
 {
     vmo_config *cfg = NULL;
     vmo_analyzer *an = NULL;
-    if (vmo_config_create(&cfg) == VMO_OK && vmo_config_set_int(cfg, "threads", threads) == VMO_OK)
+    if (vmo_config_create(&cfg) == VMO_OK &&
+        vmo_config_set_int(cfg, "threads", threads) == VMO_OK &&
+        (!serial || vmo_config_set_int(cfg, "pipeline", 0) == VMO_OK))
         vmo_analyzer_create(cfg, &an);
     vmo_config_destroy(&cfg);
     return an;
 }
 
+static int have_pipeline_option(void)
+{
+    vmo_config *cfg = NULL;
+    const int ok =
+        vmo_config_create(&cfg) == VMO_OK && vmo_config_set_int(cfg, "pipeline", 0) == VMO_OK;
+    vmo_config_destroy(&cfg);
+    return ok;
+}
+
 /* Frames decoded, or < 0. The analyzer is made before the clock starts (it is cheap, but
  * not part of what a scan of many clips pays per clip). */
-static int64_t run_scan(const char *path, int threads, event_list *events, double *t_wall,
-                        double *t_cpu)
+static int64_t run_scan(const char *path, int threads, int serial, event_list *events,
+                        double *t_wall, double *t_cpu)
 {
-    vmo_analyzer *an = make_analyzer(threads);
+    vmo_analyzer *an = make_analyzer(threads, serial);
     if (!an)
         return VMO_ERR_NO_MEMORY;
     vmo_result *res = NULL;
@@ -778,11 +795,10 @@ static int run_job(clip_run *cr, job *j)
         frames = run_decode(cr->path, j->threads);
         break;
     case MODE_SCAN:
-        frames = run_scan(cr->path, j->threads, &ev, &wall, &cpu);
-        if (frames > 0 && !cr->have_scan_events) {
-            cr->scan_events = ev;
-            cr->have_scan_events = 1;
-        }
+    case MODE_SCAN_SERIAL:
+        frames = run_scan(cr->path, j->threads, j->mode == MODE_SCAN_SERIAL, &ev, &wall, &cpu);
+        if (frames > 0)
+            note_events(cr, j, &ev);
         break;
     case MODE_SPLIT:
         frames = run_split_job(cr, j);
@@ -793,7 +809,7 @@ static int run_job(clip_run *cr, job *j)
             note_events(cr, j, &ev);
         break;
     }
-    if (j->mode != MODE_SCAN) {
+    if (j->mode != MODE_SCAN && j->mode != MODE_SCAN_SERIAL) {
         wall = bench_wall() - w0;
         cpu = bench_cpu() - c0;
     }
@@ -808,7 +824,7 @@ static int run_job(clip_run *cr, job *j)
 static int warm_up(clip_run *cr)
 {
     double w, c;
-    const int64_t frames = run_scan(cr->path, 1, &cr->scan_events, &w, &c);
+    const int64_t frames = run_scan(cr->path, 1, 0, &cr->scan_events, &w, &c);
     if (frames <= 0)
         return -1;
     cr->have_scan_events = 1;
@@ -985,7 +1001,7 @@ static int parse_modes(options *o, char *list)
 static int parse_options(options *o, int argc, char **argv)
 {
     static char default_threads[] = "1,0", default_proto[] = "1",
-                default_modes[] = "decode,scan,split,pipe,pipe-prep";
+                default_modes[] = "decode,scan,scan-serial,split,pipe,pipe-prep";
     memset(o, 0, sizeof(*o));
     o->reps = 5;
     parse_int_list(o->threads, &o->nthreads, default_threads);
@@ -1026,8 +1042,13 @@ static int in_list(const int *list, int n, int v)
  * in, and the rounds stay short. */
 static void plan_jobs(clip_run *cr, const options *o)
 {
+    const int serial = have_pipeline_option();
+    if (!serial)
+        printf("scan-serial: skipped (the library has no option \"pipeline\")\n");
     for (int t = 0; t < o->nthreads; t++)
         for (int m = 0; m < o->nmodes; m++) {
+            if (o->modes[m] == MODE_SCAN_SERIAL && !serial)
+                continue;
             if (o->modes[m] >= MODE_SPLIT && !in_list(o->proto_threads, o->nproto, o->threads[t]))
                 continue;
             job *j = &cr->jobs[cr->njobs++];
@@ -1042,7 +1063,7 @@ static void plan_jobs(clip_run *cr, const options *o)
 static int scan_once(const char *path, int threads)
 {
     double w, c;
-    const int64_t frames = run_scan(path, threads, NULL, &w, &c);
+    const int64_t frames = run_scan(path, threads, 0, NULL, &w, &c);
     if (frames <= 0)
         return 1;
     printf("%lld frames in %.3f s\n", (long long)frames, w);
@@ -1058,10 +1079,10 @@ int main(int argc, char **argv)
     if (parse_options(&o, argc, argv) != 0) {
         fprintf(stderr,
                 "usage: %s [--reps N] [--threads 1,0] [--proto-threads 1] "
-                "[--modes %s,%s,%s,%s,%s] [--json FILE] CLIP...\n"
+                "[--modes %s,%s,%s,%s,%s,%s] [--json FILE] CLIP...\n"
                 "       %s scan-once CLIP THREADS\n",
                 argv[0], mode_names[0], mode_names[1], mode_names[2], mode_names[3], mode_names[4],
-                argv[0]);
+                mode_names[5], argv[0]);
         return 2;
     }
     json_t *clips = json_array();

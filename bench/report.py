@@ -92,12 +92,14 @@ def print_pipeline(p, label):
               "[%.3f-%.3f] (of minima %.3f)  cpu %.3f"
               % (label, threads, dec["fps_median"], scan["fps_median"], rw["median"], rw["min"],
                  rw["max"], scan.get("ratio_of_minima_wall", float("nan")), rc["median"]))
-    for mode in ("pipe", "pipe-prep"):
-        r = find_run(p, mode, 1)
-        if r:
-            print("   %-9s threads=1  prototype %-9s %6.1f fps  x decode wall %.3f  cpu %.3f"
-                  % (label, mode, r["fps_median"], r["ratio_to_decode_wall"]["median"],
-                     r["ratio_to_decode_cpu"]["median"]))
+    for mode in ("scan-serial", "pipe", "pipe-prep"):
+        for threads in (1, 0):
+            r = find_run(p, mode, threads)
+            if r:
+                print("   %-9s threads=%d  %-11s %6.1f fps  x decode wall %.3f  cpu %.3f"
+                      % (label, threads, mode, r["fps_median"],
+                         r["ratio_to_decode_wall"]["median"],
+                         r["ratio_to_decode_cpu"]["median"]))
     for c in p.get("clips", []):
         for s in c.get("split", []):
             print("   %-9s threads=%d  ms/frame: decode %.3f  prepare %.3f  score+events %.3f"
@@ -127,11 +129,13 @@ def print_archive(a):
         return
     ar = a["archive"]
     s = ar["scaling_jobs2_over_jobs1_threads1"]
-    print("5. Archive (%d clips), jobs=2 / jobs=1 threads=1   target: >= 1.8x          %s"
-          % (ar["clips"], verdict(ar["target_met"])))
+    print("5. Archive (%d clips), jobs=2 / %s   target: >= 1.8x   %s"
+          % (ar["clips"], ar.get("scaling_baseline", "jobs=1 threads=1"),
+             verdict(ar["target_met"])))
     for st in ar["settings"]:
-        print("   %-26s %7.1f frames/s  wall %.2f s" % (st["setting"], st["fps_median"],
-                                                      st["wall_s"]["median"]))
+        print("   %-28s %7.1f frames/s  wall %.2f s  cpu %.2f s"
+              % (st["setting"], st["fps_median"], st["wall_s"]["median"],
+                 st["cpu_s"]["median"]))
     print("   scaling %.3f [%.3f-%.3f]" % (s["median"], s["min"], s["max"]))
     iq = a.get("index_query", {})
     if iq.get("skipped"):
@@ -157,7 +161,7 @@ def print_anchors(a):
     if a.get("missing"):
         print("7. Anchors: missing (%s)" % a.get("reason"))
         return
-    print("7. Anchors (1 thread each, same clip)")
+    print("7. Anchors (1 decoder thread each, same clip)")
     for k, v in a["ratios"].items():
         print("   %-26s wall %.3f  cpu %.3f" % (k, v["wall"], v["cpu"]))
     if not a.get("opencv"):

@@ -77,9 +77,10 @@ kernels_exit=0
 "$bin/bench_kernels" --rounds $kernel_rounds --json "$tmp/kernels.json" || kernels_exit=$?
 
 step "pipeline: scan vs decode-only (B-frames)"
-part pipeline "$bin/bench_pipeline" --reps $reps --json "$tmp/pipeline.json" "$cache/main_b.mp4"
+part pipeline "$bin/bench_pipeline" --reps $reps --modes decode,scan,scan-serial,split \
+    --json "$tmp/pipeline.json" "$cache/main_b.mp4"
 step "pipeline: scan vs decode-only (no B-frames)"
-part pipeline_nob "$bin/bench_pipeline" --reps $reps_small --modes decode,scan \
+part pipeline_nob "$bin/bench_pipeline" --reps $reps_small --modes decode,scan,scan-serial \
     --json "$tmp/pipeline_nob.json" "$cache/main_nob.mp4"
 
 step "memory"
