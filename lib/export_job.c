@@ -293,15 +293,17 @@ static void smart_reason(ex_job *j)
                  "B-frames refer past its end)");
         return;
     }
-    char part[2][128] = { "", "" };
+    /* Both parts are short (numbers and fixed words): they fit the reason with room. */
+    char head_text[64] = "", tail_text[96] = "";
     if (head > 0)
-        snprintf(part[0], sizeof(part[0]), "%lld frame(s) before the first IDR frame",
+        snprintf(head_text, sizeof(head_text), "%lld frame(s) before the first IDR frame",
                  (long long)head);
     if (j->tail_frames > 0)
-        snprintf(part[1], sizeof(part[1]),
+        snprintf(tail_text, sizeof(tail_text),
                  "%s%lld frame(s) of the last GOP (its B-frames refer past the end)",
                  head > 0 ? " and " : "", (long long)j->tail_frames);
-    snprintf(it->reason, sizeof(it->reason), "precise cut: %s%s re-encoded", part[0], part[1]);
+    snprintf(it->reason, sizeof(it->reason), "precise cut: %s%s re-encoded", head_text,
+             tail_text);
 }
 
 static void job_summary(ex_job *j)
