@@ -6,7 +6,7 @@ PACKAGES="build-essential cmake pkg-config
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libyuv-dev
   libjansson-dev zlib1g-dev check ffmpeg
   python3 python3-numpy python3-pytest python3-venv python3-distributed python3-dask
-  clang libclang-rt-14-dev valgrind abigail-tools"
+  clang libclang-rt-14-dev libomp-dev valgrind abigail-tools"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
