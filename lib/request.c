@@ -77,8 +77,10 @@ const char *vmo_request_last_error(const vmo_request *rq)
 
 int vmo_request_add_clip(vmo_request *rq, const char *path, double wall_start)
 {
-    if (!rq || !path || !*path)
+    if (!rq)
         return VMO_ERR_INVALID_ARG;
+    if (!path || !*path)
+        return vmo_err_set(&rq->err, VMO_ERR_INVALID_ARG, "a clip needs a path");
     if (isinf(wall_start))
         return vmo_err_set(&rq->err, VMO_ERR_INVALID_ARG, "wall-clock start must be finite");
     if (rq->count == rq->cap) {
@@ -154,15 +156,19 @@ int vmo_request_set_window(vmo_request *rq, const char *from, const char *to)
 
 int vmo_request_add_zone(vmo_request *rq, const char *name, int kind, const char *spec)
 {
-    if (!rq || !name || !spec)
+    if (!rq)
         return VMO_ERR_INVALID_ARG;
+    if (!name || !spec)
+        return vmo_err_set(&rq->err, VMO_ERR_INVALID_ARG, "a zone needs a name and a spec");
     return vmo_zone_set_add_spec(&rq->zones, name, kind, spec, &rq->err);
 }
 
 int vmo_request_select_zone(vmo_request *rq, const char *name)
 {
-    if (!rq || !name || !*name)
+    if (!rq)
         return VMO_ERR_INVALID_ARG;
+    if (!name || !*name)
+        return vmo_err_set(&rq->err, VMO_ERR_INVALID_ARG, "a zone to select needs a name");
     char **grown = realloc(rq->select, sizeof(char *) * (size_t)(rq->nselect + 1));
     if (!grown)
         return vmo_err_set(&rq->err, VMO_ERR_NO_MEMORY, "out of memory");
@@ -175,8 +181,10 @@ int vmo_request_select_zone(vmo_request *rq, const char *name)
 
 int vmo_request_set_double(vmo_request *rq, const char *name, double value)
 {
-    if (!rq || !name)
+    if (!rq)
         return VMO_ERR_INVALID_ARG;
+    if (!name)
+        return vmo_err_set(&rq->err, VMO_ERR_INVALID_ARG, "a request option needs a name");
     struct {
         const char *name;
         double *field;
