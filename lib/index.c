@@ -232,7 +232,8 @@ static int header_unpack(const uint8_t *b, vmo_index_header *h, vmo_errbuf *err)
     h->wall_source = (int32_t)get_u32(b + 208);
     if (h->grid_w != VMO_GRID_W || h->grid_h != VMO_GRID_H || h->analysis_w <= 0 ||
         h->analysis_h <= 0 || h->analysis_w > 32768 || h->analysis_h > 32768 || h->frames < 0 ||
-        h->analysed < 0 || !(h->duration >= 0) || h->payload_size > MAX_INDEX_BYTES)
+        h->analysed < 0 || h->analysed > h->frames || (uint64_t)h->frames > h->clip.size ||
+        !(h->duration >= 0) || h->payload_size > MAX_INDEX_BYTES)
         return vmo_err_set(err, VMO_ERR_INDEX_CORRUPT, "index header out of range");
     return VMO_OK;
 }
@@ -692,7 +693,22 @@ typedef struct replay {
     vmo_raw_frame raw;
     vmo_combined combined;
     int64_t index, us, key_us;
+    int64_t left;   /* frames the header says are still to come: a record claiming more
+                       (a run of a billion idle frames) is corrupt, not a long replay */
+    int64_t frames; /* the clip's frames: every frame index is below */
 } replay;
+
+/* Times in an index stay within about 35 years of the clip's start (in microseconds), so
+ * that no sum of hostile deltas overflows. */
+#define MAX_TIME_US ((int64_t)1 << 50)
+
+static int time_add(int64_t *t, int64_t d)
+{
+    if (d > MAX_TIME_US || d < -MAX_TIME_US || *t + d > MAX_TIME_US || *t + d < -MAX_TIME_US)
+        return -1;
+    *t += d;
+    return 0;
+}
 
 static int replay_size(replay *rp, int w, int h, vmo_errbuf *err)
 {
@@ -740,9 +756,9 @@ static void rd_cells(reader *r, uint32_t *g)
     uint64_t n = rd_varint(r);
     int64_t cell = -1;
     for (uint64_t k = 0; k < n && !r->bad; k++) {
-        cell += (int64_t)rd_varint(r) + 1;
-        uint64_t v = rd_varint(r);
-        if (cell >= VMO_GRID_CELLS || v > UINT32_MAX) {
+        const uint64_t skip = rd_varint(r), v = rd_varint(r);
+        if (skip >= VMO_GRID_CELLS || (cell += (int64_t)skip + 1) >= VMO_GRID_CELLS ||
+            v > UINT32_MAX) {
             r->bad = 1;
             return;
         }
@@ -806,7 +822,9 @@ static int replay_records(reader *r, replay *rp, vmo_errbuf *err)
             break;
         }
         case REC_KEY:
-            rp->key_us += unzigzag(rd_varint(r));
+            if (time_add(&rp->key_us, unzigzag(rd_varint(r))) != 0)
+                return vmo_err_set(err, VMO_ERR_INDEX_CORRUPT, "index: keyframe time out of "
+                                   "range");
             if (rp->sink->keyframe && !r->bad)
                 rp->sink->keyframe(rp->sink->user, (double)rp->key_us / 1e6);
             break;
@@ -815,6 +833,15 @@ static int replay_records(reader *r, replay *rp, vmo_errbuf *err)
             int64_t step = unzigzag(rd_varint(r));
             if (!rp->weight || r->bad)
                 return vmo_err_set(err, VMO_ERR_INDEX_CORRUPT, "index: frames before a size");
+            if (n > (uint64_t)rp->left || (int64_t)n > rp->frames - 1 - rp->index)
+                return vmo_err_set(err, VMO_ERR_INDEX_CORRUPT, "index: more frames than its "
+                                   "header counts");
+            int64_t end_us = rp->us;
+            if (step > MAX_TIME_US || step < -MAX_TIME_US ||
+                (step && n > (uint64_t)(MAX_TIME_US / (step < 0 ? -step : step))) ||
+                time_add(&end_us, (int64_t)n * step) != 0)
+                return vmo_err_set(err, VMO_ERR_INDEX_CORRUPT, "index: frame time out of range");
+            rp->left -= (int64_t)n;
             memset(rp->near, 0, sizeof(rp->near));
             memset(rp->far, 0, sizeof(rp->far));
             for (uint64_t k = 0; k < n && !stop; k++) {
@@ -830,10 +857,11 @@ static int replay_records(reader *r, replay *rp, vmo_errbuf *err)
             int flags = rd_byte(r), light = rd_byte(r);
             rd_cells(r, rp->near);
             rd_cells(r, rp->far);
-            if (!rp->weight || r->bad || flags < 0 || light < 0 || gap < 0)
+            if (!rp->weight || r->bad || flags < 0 || light < 0 || gap < 0 || rp->left < 1 ||
+                gap > rp->frames - 2 - rp->index || time_add(&rp->us, step) != 0)
                 return vmo_err_set(err, VMO_ERR_INDEX_CORRUPT, "index: bad frame record");
+            rp->left--;
             rp->index += gap + 1;
-            rp->us += step;
             stop = emit_frame(rp, (uint32_t)flags & 0xff, (float)light / 255.0f, 0);
             break;
         }
@@ -883,6 +911,8 @@ int vmo_index_replay(const char *index_path, const vmo_index_header *h,
         return vmo_err_set(err, VMO_ERR_NO_MEMORY, "out of memory");
     }
     rp->sink = sink;
+    rp->left = h->analysed;
+    rp->frames = h->frames;
     r->fd = open(index_path, O_RDONLY | O_CLOEXEC);
     r->left = h->payload_size;
     r->at = HEADER_SIZE;
