@@ -370,6 +370,12 @@ static int get_zones(rbuf *b, vmo_zone_set *z)
     return b->bad ? VMO_ERR_CORRUPT : VMO_OK;
 }
 
+/* A motion event is in one of the result's zones; a lighting change is the frame's (-1). */
+static int event_zone_valid(const vmo_clip_event *e, int zone_count)
+{
+    return e->kind == VMO_EVENT_LIGHTING ? e->zone == -1 : e->zone >= 0 && e->zone < zone_count;
+}
+
 static void get_event(rbuf *b, vmo_clip_event *e)
 {
     memset(e, 0, sizeof(*e));
@@ -446,7 +452,7 @@ static int get_clip(rbuf *b, vmo_result *r)
             get_event(b, &c->events[i]);
         c->nevents = b->bad ? 0 : (int)ne;
         for (int i = 0; i < c->nevents; i++)
-            if (c->events[i].zone < 0 || c->events[i].zone >= r->zone_count)
+            if (!event_zone_valid(&c->events[i], r->zone_count))
                 b->bad = 1;
         get_series(b, c, r->zone_count);
         uint32_t nh = get_u32(b);

@@ -406,6 +406,97 @@ START_TEST(push_api_matches_the_decoded_scan)
 }
 END_TEST
 
+/* ---- lighting: a global change is not motion, a large close object is ---- */
+
+#define LW 320
+#define LH 240
+
+/* A textured static scene with fresh sensor noise in every frame; from frame `light_at`, for
+ * 1.5 s (ramping over 4 frames) a lamp makes it brighter (gain 1.3, offset +12); a dark object
+ * covering 60% x 80% of the frame walks in from the left from frame `object_at`. */
+static void synth_frame(uint8_t *y, int i, int light_at, int object_at, uint32_t *rng)
+{
+    const int off_at = light_at + 38; /* a 1.5 s flash: every frame in it differs from frames a
+                                         second before and after, as motion would */
+    const double ramp = light_at < 0 || i < light_at ? 0
+                        : i < off_at                 ? fmin(1.0, (i - light_at + 1) / 4.0)
+                                                     : fmax(0.0, 1.0 - (i - off_at + 1) / 4.0);
+    const double gain = 1.0 + 0.3 * ramp, offset = 12.0 * ramp;
+    const int obj_right = object_at < 0 || i < object_at ? -1 : (i - object_at) * 12;
+    for (int r = 0; r < LH; r++)
+        for (int c = 0; c < LW; c++) {
+            /* a fixed pattern: bricks of different greys */
+            double v = 60 + ((r / 16 * 37 + (c + (r / 16 % 2) * 12) / 24 * 53) % 120);
+            if (obj_right >= 0 && c < obj_right && c >= obj_right - (int)(0.6 * LW) &&
+                r >= LH / 10 && r < LH * 9 / 10)
+                v = 25 + ((r / 6 + c / 6) % 2) * 10; /* a dark coat with a little texture */
+            v = v * gain + offset + (double)(tu_rand(rng) % 7) - 3.0;
+            y[r * LW + c] = (uint8_t)fmin(255.0, fmax(0.0, v));
+        }
+}
+
+static vmo_result *push_synth(int frames, int light_at, int object_at)
+{
+    vmo_analyzer *an = analyzer_with(NULL, 0, 0);
+    uint8_t *y = malloc(LW * LH);
+    uint32_t rng = tu_seed();
+    for (int i = 0; i < frames; i++) {
+        synth_frame(y, i, light_at, object_at, &rng);
+        vmo_frame f = { .struct_size = sizeof(f), .width = LW, .height = LH, .stride = LW,
+                        .luma = y, .pts = 40000 * i, .flags = i % 50 ? 0 : VMO_FRAME_KEY };
+        ck_assert_int_eq(vmo_analyzer_push_frame(an, &f), VMO_OK);
+    }
+    free(y);
+    vmo_result *res;
+    ck_assert_int_eq(vmo_analyzer_push_finish(an, "synthetic", NAN, &res), VMO_OK);
+    vmo_analyzer_destroy(&an);
+    return res;
+}
+
+static void count_kinds(const vmo_result *res, int *motion, int *lighting)
+{
+    *motion = *lighting = 0;
+    for (int e = 0; e < vmo_result_event_count(res); e++) {
+        vmo_event ev = { .struct_size = sizeof(ev) };
+        ck_assert_int_eq(vmo_result_event(res, e, &ev), VMO_OK);
+        if (ev.kind == VMO_EVENT_LIGHTING)
+            ck_assert_int_eq(ev.zone, -1);
+        *(ev.kind == VMO_EVENT_LIGHTING ? lighting : motion) += 1;
+    }
+}
+
+START_TEST(a_lamp_is_lighting_not_motion_and_a_close_object_is_motion)
+{
+    int motion, lighting;
+    /* 8 s at 25 fps, the lamp at 3 s. */
+    vmo_result *lamp = push_synth(200, 75, -1);
+    count_kinds(lamp, &motion, &lighting);
+    ck_assert_int_eq(motion, 0);
+    ck_assert_int_ge(lighting, 1);
+    /* A result with a lighting change (zone -1) saves and loads. */
+    uint8_t *data;
+    size_t size;
+    ck_assert_int_eq(vmo_result_save(lamp, &data, &size), VMO_OK);
+    vmo_result *back;
+    ck_assert_int_eq(vmo_result_load(data, size, &back), VMO_OK);
+    ck_assert_int_eq(vmo_result_event_count(back), vmo_result_event_count(lamp));
+    vmo_free(data);
+    vmo_result_destroy(&back);
+    vmo_result_destroy(&lamp);
+
+    /* The same scene with a person walking up close instead: motion, from ~3 s. */
+    vmo_result *person = push_synth(200, -1, 75);
+    count_kinds(person, &motion, &lighting);
+    ck_assert_int_ge(motion, 1);
+    vmo_event ev = { .struct_size = sizeof(ev) };
+    for (int e = 0; e < vmo_result_event_count(person); e++)
+        if (vmo_result_event(person, e, &ev) == VMO_OK && ev.kind == VMO_EVENT_MOTION)
+            break;
+    ck_assert_double_eq_tol(ev.start, 3.0, 0.2);
+    vmo_result_destroy(&person);
+}
+END_TEST
+
 START_TEST(push_api_rejects_bad_frames)
 {
     vmo_analyzer *an = analyzer_with(NULL, 0, 0);
@@ -727,6 +818,7 @@ int main(void)
     tcase_add_test(tc, probe_reads_the_header_only);
     tcase_add_test(tc, push_api_matches_the_decoded_scan);
     tcase_add_test(tc, push_api_rejects_bad_frames);
+    tcase_add_test(tc, a_lamp_is_lighting_not_motion_and_a_close_object_is_motion);
     tcase_add_test(tc, a_callback_can_cancel_and_the_partial_result_survives);
     tcase_add_test(tc, each_bad_input_has_its_own_error);
     tcase_add_test(tc, truncated_file_reports_frames_before_the_cut);

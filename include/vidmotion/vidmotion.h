@@ -291,7 +291,8 @@ typedef struct vmo_event {
     uint32_t struct_size;
     int32_t kind;        /* VMO_EVENT_* */
     uint32_t flags;      /* VMO_EVENT_* flags */
-    int32_t zone;        /* index of the zone (vmo_result_zone_name) */
+    int32_t zone;        /* index of the zone (vmo_result_zone_name); -1 for a lighting
+                            change, which is the whole frame's */
     int32_t clip;        /* index of the clip holding the start */
     int32_t end_clip;    /* index of the clip holding the end (== clip unless it crosses) */
     double start;        /* seconds in `clip` of the first frame with motion */

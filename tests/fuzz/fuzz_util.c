@@ -61,7 +61,8 @@ static void walk_event(const vmo_result *res, int e, int clips, int zones)
 {
     vmo_event ev = { .struct_size = sizeof(ev) };
     FUZZ_CHECK(vmo_result_event(res, e, &ev) == VMO_OK);
-    FUZZ_CHECK(ev.zone >= 0 && ev.zone < zones);
+    /* a lighting change is the whole frame's: zone -1 */
+    FUZZ_CHECK(ev.kind == VMO_EVENT_LIGHTING ? ev.zone == -1 : ev.zone >= 0 && ev.zone < zones);
     FUZZ_CHECK(ev.clip >= 0 && ev.clip < clips && ev.end_clip >= ev.clip && ev.end_clip < clips);
     RANGE_CHECK(isfinite(ev.start) && isfinite(ev.end));
     RANGE_CHECK(ev.clip != ev.end_clip || ev.start <= ev.end);
