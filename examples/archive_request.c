@@ -9,9 +9,9 @@
  * FROM TO  ISO-8601 wall clock, e.g. 2025-11-02T23:59:59Z 2025-11-03T00:00:12Z
  * OUTDIR   where the clips and manifest.json go (created if missing)
  *
- * Clips entirely outside the window are never opened; each clip's wall-clock start comes
- * from its creation_time tag or from a timestamp in its name. An event running across two
- * files is one answer and one exported clip. Exit status: 0 motion found and exported,
+ * Clips entirely outside the window are never decoded (only their header is read); each
+ * clip's wall-clock start comes from its creation_time tag or from a timestamp in its name.
+ * An event running across two files is one answer and one exported clip. Exit status: 0 motion found and exported,
  * 1 none, 2 bad arguments, 3 failure.
  *
  * Build: cc archive_request.c $(pkg-config --cflags --libs vidmotion)
@@ -95,7 +95,7 @@ static void print_answer(const vmo_result *res)
         else
             decoded++;
     }
-    printf("%d clip(s) looked at, %d outside the window and never opened\n", decoded, skipped);
+    printf("%d clip(s) looked at, %d outside the window and not decoded\n", decoded, skipped);
     for (int e = 0; e < vmo_result_event_count(res); e++) {
         vmo_event ev = { .struct_size = sizeof(ev) };
         vmo_result_event(res, e, &ev);

@@ -97,7 +97,8 @@ static int ask(vmo_analyzer *an, char **clips, int n, const char *zone, const ch
         }
         printf("  %-8s %s %7.2f .. %7.2f s  %s .. %s  peak %.2f%%\n",
                ev.kind == VMO_EVENT_LIGHTING ? "lighting" : "motion",
-               vmo_result_zone_name(res, ev.zone), ev.start, ev.end, a, b, ev.peak * 100);
+               ev.zone >= 0 ? vmo_result_zone_name(res, ev.zone) : "frame", ev.start, ev.end, a,
+               b, ev.peak * 100);
     }
     if (vmo_result_event_count(res) == 0)
         printf("  no motion\n");

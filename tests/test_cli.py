@@ -200,7 +200,7 @@ class Scan(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         doc = json.loads(out)
         self.assertEqual(doc["segments"][0]["wall_start"][:19], "2025-01-01T00:00:01")
-        self.assertIn("skipped", doc["clips"][1]["flags"])  # the second file is not opened
+        self.assertIn("skipped", doc["clips"][1]["flags"])  # the second file is not decoded
         # A window after every event: no match.
         rc, _, _ = run("scan", FIX["cam1"], FIX["cam2"], "--from", "2025-01-01T00:00:06Z")
         self.assertEqual(rc, 1)

@@ -29,7 +29,7 @@ static const cli_spec query_spec = {
     .args = "[options] FILE...",
     .about = "Answers a request (zones, --from/--to) from each clip's motion index\n"
              "('vidmotion index') where a valid one exists, without decoding, and decodes\n"
-             "the others. Clips outside a wall-clock window are not opened at all. Prints\n"
+             "the others. Clips outside a wall-clock window are not decoded at all. Prints\n"
              "what 'vidmotion scan' prints.",
     .groups = CLI_G_RESULT | CLI_G_QUIET | CLI_G_WINDOW | CLI_G_ZONES | CLI_G_ANALYSIS,
     .own = no_own,
