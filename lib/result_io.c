@@ -561,6 +561,34 @@ static int same_analysis(const vmo_result *a, const vmo_result *b)
            (u->to == v->to || (isnan(u->to) && isnan(v->to)));
 }
 
+static int cmp_path(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The parts hold disjoint sets of clips: a file in two parts would count its motion twice
+ * (and a request refuses the same file twice too). Sorted, so a million clips stay cheap. */
+static int clips_disjoint(const vmo_result *const *parts, int count)
+{
+    size_t total = 0;
+    for (int i = 0; i < count; i++)
+        total += (size_t)parts[i]->nclips;
+    const char **paths = malloc(sizeof(char *) * (total ? total : 1));
+    if (!paths)
+        return VMO_ERR_NO_MEMORY;
+    size_t n = 0;
+    for (int i = 0; i < count; i++)
+        for (int c = 0; c < parts[i]->nclips; c++)
+            paths[n++] = parts[i]->clips[c].path ? parts[i]->clips[c].path : "";
+    qsort(paths, n, sizeof(char *), cmp_path);
+    int rc = VMO_OK;
+    for (size_t k = 1; k < n && rc == VMO_OK; k++)
+        if (!strcmp(paths[k - 1], paths[k]))
+            rc = VMO_ERR_OVERLAP;
+    free(paths);
+    return rc;
+}
+
 int vmo_result_merge(const vmo_result *const *parts, int count, vmo_result **out)
 {
     if (out)
@@ -570,11 +598,14 @@ int vmo_result_merge(const vmo_result *const *parts, int count, vmo_result **out
     for (int i = 0; i < count; i++)
         if (!parts[i] || !same_analysis(parts[0], parts[i]))
             return VMO_ERR_INVALID_ARG;
+    int rc = clips_disjoint(parts, count);
+    if (rc != VMO_OK)
+        return rc;
     /* A copy through the serialized form: one code path for every field. */
     vmo_result *merged = NULL;
     uint8_t *data = NULL;
     size_t size;
-    int rc = vmo_result_save(parts[0], &data, &size);
+    rc = vmo_result_save(parts[0], &data, &size);
     if (rc == VMO_OK)
         rc = vmo_result_load(data, size, &merged);
     free(data);

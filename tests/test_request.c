@@ -446,6 +446,11 @@ START_TEST(saved_results_are_checked_when_loaded)
     vmo_result *merged = (vmo_result *)&merged;
     ck_assert_int_eq(vmo_result_merge(parts, 2, &merged), VMO_ERR_INVALID_ARG);
     ck_assert_ptr_null(merged);
+    /* The same clip in two parts would count its motion twice. */
+    const vmo_result *twice[2] = { res, res };
+    merged = (vmo_result *)&merged;
+    ck_assert_int_eq(vmo_result_merge(twice, 2, &merged), VMO_ERR_OVERLAP);
+    ck_assert_ptr_null(merged);
     vmo_result_destroy(&odd);
     vmo_analyzer_destroy(&other);
     vmo_result_destroy(&res);

@@ -571,7 +571,9 @@ class Result:
 
 def merge(parts: Sequence[Result]) -> Result:
     """Merges results of disjoint sets of clips into the answer of one request over all of
-    them (``vmo_result_merge``): events are joined across contiguous clips."""
+    them (``vmo_result_merge``): events are joined across contiguous clips. Raises
+    ``InvalidArgumentError`` when the parts were analysed differently and ``OverlapError`` when a
+    clip is in two parts."""
     arr = (ctypes.c_void_p * len(parts))(*(p._ptr.value for p in parts))
     h = ctypes.c_void_p()
     check(api.vmo_result_merge(arr, len(parts), ctypes.byref(h)))
