@@ -86,10 +86,14 @@ static void report_failed_clips(const vmo_result *res)
     for (int i = 0; i < vmo_result_clip_count(res); i++) {
         vmo_clip_info ci = { .struct_size = sizeof(ci) };
         vmo_result_clip(res, i, &ci);
-        if (ci.status == VMO_ERR_TRUNCATED)
-            cli_error("%s: %s", ci.path, ci.error ? ci.error : vmo_strerror(ci.status));
-        else if (ci.status != VMO_OK && ci.status != VMO_ERR_CANCELLED)
-            cli_error("%s: %s", ci.path, ci.error ? ci.error : vmo_strerror(ci.status));
+        if (ci.status == VMO_OK || ci.status == VMO_ERR_CANCELLED)
+            continue;
+        const char *why = ci.error ? ci.error : vmo_strerror(ci.status);
+        /* The library's message often names the file already: say it once. */
+        const size_t n = strlen(ci.path);
+        if (!strncmp(why, ci.path, n) && !strncmp(why + n, ": ", 2))
+            why += n + 2;
+        cli_error("%s: %s", ci.path, why);
     }
 }
 
