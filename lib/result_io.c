@@ -567,7 +567,9 @@ static int cmp_path(const void *a, const void *b)
 }
 
 /* The parts hold disjoint sets of clips: a file in two parts would count its motion twice
- * (and a request refuses the same file twice too). Sorted, so a million clips stay cheap. */
+ * (and a request refuses the same file twice too). Unnamed clips (pushed streams without
+ * a name: path "") cannot be compared and are let through. Sorted, so a million clips stay
+ * cheap. */
 static int clips_disjoint(const vmo_result *const *parts, int count)
 {
     size_t total = 0;
@@ -583,7 +585,7 @@ static int clips_disjoint(const vmo_result *const *parts, int count)
     qsort(paths, n, sizeof(char *), cmp_path);
     int rc = VMO_OK;
     for (size_t k = 1; k < n && rc == VMO_OK; k++)
-        if (!strcmp(paths[k - 1], paths[k]))
+        if (paths[k][0] && !strcmp(paths[k - 1], paths[k]))
             rc = VMO_ERR_OVERLAP;
     free(paths);
     return rc;

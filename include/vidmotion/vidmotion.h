@@ -377,8 +377,8 @@ VMO_API int vmo_result_load(const uint8_t *data, size_t size, vmo_result **out);
 /* Merges results of disjoint sets of clips into the answer one request over all of them
  * would give: clips in the order of the parts, events joined across contiguous clips. The
  * parts must come from the same settings, zones and window (VMO_ERR_INVALID_ARG
- * otherwise), and no clip (path) may be in two parts (VMO_ERR_OVERLAP). Thread-safe for
- * distinct outputs. */
+ * otherwise), and no clip (path) may be in two parts (VMO_ERR_OVERLAP; unnamed pushed
+ * streams are not compared). Thread-safe for distinct outputs. */
 VMO_API int vmo_result_merge(const vmo_result *const *parts, int count, vmo_result **out);
 
 /* What a clip is, from its container header alone (nothing is decoded): codec, size,
