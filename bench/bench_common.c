@@ -91,7 +91,7 @@ bench_stats bench_series_cpu(const bench_series *s)
     return bench_summarize(v, s->n);
 }
 
-static void cpu_model(char *buf, size_t size)
+void bench_cpu_model(char *buf, size_t size)
 {
     snprintf(buf, size, "unknown");
     FILE *f = fopen("/proc/cpuinfo", "r");
@@ -124,7 +124,7 @@ double bench_load_average(void)
 json_t *bench_machine_json(void)
 {
     char model[256];
-    cpu_model(model, sizeof(model));
+    bench_cpu_model(model, sizeof(model));
     const unsigned have = vmo_cpu_detect();
     char flags[64];
     snprintf(flags, sizeof(flags), "%s%s%s", have & VMO_CPU_SSE2 ? " sse2" : "",

@@ -36,6 +36,8 @@ bench_stats bench_series_cpu(const bench_series *s);
 json_t *bench_machine_json(void);
 /* The 1-minute load average, -1 if unknown. */
 double bench_load_average(void);
+/* The CPU's model name from /proc/cpuinfo, "unknown" if none. */
+void bench_cpu_model(char *buf, size_t size);
 
 /* Every library option with its default: {"width": 320, ...}. The benches run defaults
  * unless they say otherwise, and the report records what those were. */

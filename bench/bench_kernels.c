@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench_common.h"
 #include "cpu.h"
 #include "internal.h"
 #include "kernels/diff.h"
@@ -257,37 +258,6 @@ static int list_variants(variant *vars)
     return n;
 }
 
-static void cpu_model(char *buf, size_t size)
-{
-    snprintf(buf, size, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[512];
-    while (fgets(line, sizeof(line), f)) {
-        const char *colon = strchr(line, ':');
-        if (colon && (!strncmp(line, "model name", 10) || !strncmp(line, "Model", 5))) {
-            snprintf(buf, size, "%s", colon + 2);
-            buf[strcspn(buf, "\n")] = '\0';
-            break;
-        }
-    }
-    fclose(f);
-}
-
-/* The 1-minute load average: a busy machine explains a wide spread. -1 if unknown. */
-static double load_average(void)
-{
-    double load = -1;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf", &load) != 1)
-            load = -1;
-        fclose(f);
-    }
-    return load;
-}
-
 static void flag_names(unsigned flags, char *buf, size_t size)
 {
     snprintf(buf, size, "%s%s%s", flags & VMO_CPU_SSE2 ? " sse2" : "",
@@ -350,7 +320,7 @@ static int write_json(const char *path, const variant *vars, int nvars, const re
     if (!f)
         return -1;
     char model[256], have[64], eff[64];
-    cpu_model(model, sizeof(model));
+    bench_cpu_model(model, sizeof(model));
     flag_names(vmo_cpu_detect(), have, sizeof(have));
     flag_names(vmo_cpu_effective(), eff, sizeof(eff));
     fprintf(f, "{\n  \"benchmark\": \"bench_kernels\",\n");
@@ -360,7 +330,7 @@ static int write_json(const char *path, const variant *vars, int nvars, const re
     fprintf(f,
             "\", \"cpu_flags\": \"%s\", \"effective_flags\": \"%s\", \"online_cpus\": %ld, "
             "\"load_average_1m\": %.2f},\n",
-            have + 1, eff + 1, sysconf(_SC_NPROCESSORS_ONLN), load_average());
+            have + 1, eff + 1, sysconf(_SC_NPROCESSORS_ONLN), bench_load_average());
     fprintf(f, "  \"rounds\": %d,\n  \"threshold\": %d,\n  \"bytes_per_pass\": \"3*W*H\",\n",
             rounds, THRESHOLD);
     fprintf(f, "  \"sizes\": [\n");
@@ -445,9 +415,9 @@ int main(int argc, char **argv)
     variant vars[MAX_VARIANTS];
     const int nvars = list_variants(vars);
     char model[256], have[64];
-    cpu_model(model, sizeof(model));
+    bench_cpu_model(model, sizeof(model));
     flag_names(vmo_cpu_detect(), have, sizeof(have));
-    printf("cpu: %s\nflags:%s\nload average: %.2f\n", model, have, load_average());
+    printf("cpu: %s\nflags:%s\nload average: %.2f\n", model, have, bench_load_average());
 
     static result res[NKERNELS];
     if (run_rounds(vars, nvars, rounds, res) != 0)
