@@ -28,6 +28,9 @@ void fuzz_walk_result_loose(const vmo_result *res);
 /* A NUL-terminated copy of at most `max` bytes of data (malloc'd; aborts on no memory). */
 char *fuzz_strndup(const uint8_t *data, size_t size, size_t max);
 
+/* Copies a file (a target's seed clip into its temporary folder); a failure is fatal. */
+void fuzz_copy_file(const char *from, const char *to);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 

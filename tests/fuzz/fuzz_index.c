@@ -58,14 +58,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     FUZZ_CHECK(mkdtemp(dir) != NULL);
     snprintf(clip, sizeof(clip), "%s/clip.mp4", dir);
     snprintf(index_path, sizeof(index_path), "%s.vmoidx", clip);
-    FILE *in = fopen(VMO_FUZZ_CLIP, "rb"), *out = fopen(clip, "wb");
-    FUZZ_CHECK(in && out);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-        FUZZ_CHECK(fwrite(buf, 1, n, out) == n);
-    fclose(in);
-    FUZZ_CHECK(fclose(out) == 0);
+    fuzz_copy_file(VMO_FUZZ_CLIP, clip);
     atexit(cleanup);
     vmo_analyzer *an = make_analyzer();
     FUZZ_CHECK(vmo_analyzer_index_file(an, clip, NULL) == VMO_OK);

@@ -24,18 +24,6 @@
 static char clip_a[1024], clip_b[1024], clip_missing[1024];
 static double clip_len;
 
-static void copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    FUZZ_CHECK(in && out);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-        FUZZ_CHECK(fwrite(buf, 1, n, out) == n);
-    fclose(in);
-    FUZZ_CHECK(fclose(out) == 0);
-}
-
 static void remove_clips(void)
 {
     unlink(clip_a);
@@ -54,8 +42,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(clip_a, sizeof(clip_a), "%s/a.mp4", dir);
     snprintf(clip_b, sizeof(clip_b), "%s/b.mp4", dir);
     snprintf(clip_missing, sizeof(clip_missing), "%s/missing.mp4", dir);
-    copy_file(VMO_FUZZ_CLIP, clip_a);
-    copy_file(VMO_FUZZ_CLIP, clip_b);
+    fuzz_copy_file(VMO_FUZZ_CLIP, clip_a);
+    fuzz_copy_file(VMO_FUZZ_CLIP, clip_b);
     clip_len = 0.6; /* 6 frames at 10 fps */
     atexit(remove_clips);
     return 0;

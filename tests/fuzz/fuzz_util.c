@@ -27,6 +27,18 @@ char *fuzz_strndup(const uint8_t *data, size_t size, size_t max)
     return s;
 }
 
+void fuzz_copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    FUZZ_CHECK(in && out);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        FUZZ_CHECK(fwrite(buf, 1, n, out) == n);
+    fclose(in);
+    FUZZ_CHECK(fclose(out) == 0);
+}
+
 /* 0: read values without judging them (fuzz_walk_result_loose). */
 static int strict = 1;
 
