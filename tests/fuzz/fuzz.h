@@ -31,6 +31,10 @@ char *fuzz_strndup(const uint8_t *data, size_t size, size_t max);
 /* Copies a file (a target's seed clip into its temporary folder); a failure is fatal. */
 void fuzz_copy_file(const char *from, const char *to);
 
+/* An analyzer small and serial enough for a fuzzer: 32 px wide, one decode thread, one clip
+ * at a time, per-frame series kept, one include zone "left" = `left_zone`. */
+vmo_analyzer *fuzz_small_analyzer(const char *left_zone);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 

@@ -29,17 +29,7 @@ static uint8_t header[HEADER]; /* of the real index */
 
 static vmo_analyzer *make_analyzer(void)
 {
-    vmo_config *cfg = NULL;
-    vmo_analyzer *an = NULL;
-    FUZZ_CHECK(vmo_config_create(&cfg) == VMO_OK);
-    FUZZ_CHECK(vmo_config_set_int(cfg, "width", 32) == VMO_OK);
-    FUZZ_CHECK(vmo_config_set_int(cfg, "threads", 1) == VMO_OK);
-    FUZZ_CHECK(vmo_config_set_int(cfg, "jobs", 1) == VMO_OK);
-    FUZZ_CHECK(vmo_config_set_int(cfg, "frames", 1) == VMO_OK);
-    FUZZ_CHECK(vmo_config_add_zone(cfg, "left", VMO_ZONE_INCLUDE, "0,0,0.45,1") == VMO_OK);
-    FUZZ_CHECK(vmo_analyzer_create(cfg, &an) == VMO_OK);
-    vmo_config_destroy(&cfg);
-    return an;
+    return fuzz_small_analyzer("0,0,0.45,1");
 }
 
 static void cleanup(void)

@@ -22,7 +22,7 @@
 #define WALL0 1783173900.0
 
 static char clip_a[1024], clip_b[1024], clip_missing[1024];
-static double clip_len;
+#define CLIP_LEN 0.6 /* the seed clip: 6 frames at 10 fps */
 
 static void remove_clips(void)
 {
@@ -44,7 +44,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(clip_missing, sizeof(clip_missing), "%s/missing.mp4", dir);
     fuzz_copy_file(VMO_FUZZ_CLIP, clip_a);
     fuzz_copy_file(VMO_FUZZ_CLIP, clip_b);
-    clip_len = 0.6; /* 6 frames at 10 fps */
     atexit(remove_clips);
     return 0;
 }
@@ -104,16 +103,7 @@ static void command(vmo_request *rq, char *line, const char **from, const char *
 
 static void run(vmo_request *rq)
 {
-    vmo_config *cfg = NULL;
-    vmo_analyzer *an = NULL;
-    FUZZ_CHECK(vmo_config_create(&cfg) == VMO_OK);
-    FUZZ_CHECK(vmo_config_set_int(cfg, "width", 32) == VMO_OK);
-    FUZZ_CHECK(vmo_config_set_int(cfg, "threads", 1) == VMO_OK);
-    FUZZ_CHECK(vmo_config_set_int(cfg, "jobs", 1) == VMO_OK);
-    FUZZ_CHECK(vmo_config_set_int(cfg, "frames", 1) == VMO_OK);
-    FUZZ_CHECK(vmo_config_add_zone(cfg, "left", VMO_ZONE_INCLUDE, "0,0,0.5,1") == VMO_OK);
-    FUZZ_CHECK(vmo_analyzer_create(cfg, &an) == VMO_OK);
-    vmo_config_destroy(&cfg);
+    vmo_analyzer *an = fuzz_small_analyzer("0,0,0.5,1");
     vmo_result *res = NULL;
     const int rc = vmo_analyzer_run_request(an, rq, &res);
     FUZZ_CHECK(known_request_status(rc));
@@ -133,8 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(vmo_request_create(&rq) == VMO_OK);
     FUZZ_CHECK(vmo_request_set_double(rq, "use_index", 0) == VMO_OK);
     FUZZ_CHECK(vmo_request_add_clip(rq, clip_a, WALL0) == VMO_OK);
-    FUZZ_CHECK(vmo_request_add_clip(rq, clip_missing, WALL0 + clip_len) == VMO_OK);
-    FUZZ_CHECK(vmo_request_add_clip(rq, clip_b, WALL0 + clip_len) == VMO_OK);
+    FUZZ_CHECK(vmo_request_add_clip(rq, clip_missing, WALL0 + CLIP_LEN) == VMO_OK);
+    FUZZ_CHECK(vmo_request_add_clip(rq, clip_b, WALL0 + CLIP_LEN) == VMO_OK);
     const char *from = NULL, *to = NULL;
     for (char *line = text, *next; line; line = next) {
         if ((next = strchr(line, '\n')) != NULL)

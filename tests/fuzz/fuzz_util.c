@@ -39,6 +39,21 @@ void fuzz_copy_file(const char *from, const char *to)
     FUZZ_CHECK(fclose(out) == 0);
 }
 
+vmo_analyzer *fuzz_small_analyzer(const char *left_zone)
+{
+    vmo_config *cfg = NULL;
+    vmo_analyzer *an = NULL;
+    FUZZ_CHECK(vmo_config_create(&cfg) == VMO_OK);
+    FUZZ_CHECK(vmo_config_set_int(cfg, "width", 32) == VMO_OK);
+    FUZZ_CHECK(vmo_config_set_int(cfg, "threads", 1) == VMO_OK);
+    FUZZ_CHECK(vmo_config_set_int(cfg, "jobs", 1) == VMO_OK);
+    FUZZ_CHECK(vmo_config_set_int(cfg, "frames", 1) == VMO_OK);
+    FUZZ_CHECK(vmo_config_add_zone(cfg, "left", VMO_ZONE_INCLUDE, left_zone) == VMO_OK);
+    FUZZ_CHECK(vmo_analyzer_create(cfg, &an) == VMO_OK);
+    vmo_config_destroy(&cfg);
+    return an;
+}
+
 /* 0: read values without judging them (fuzz_walk_result_loose). */
 static int strict = 1;
 
