@@ -11,8 +11,8 @@
  *
  * Clips entirely outside the window are never decoded (only their header is read); each
  * clip's wall-clock start comes from its creation_time tag or from a timestamp in its name.
- * An event running across two files is one answer and one exported clip. Exit status: 0 motion found and exported,
- * 1 none, 2 bad arguments, 3 failure.
+ * An event running across two files is one answer and one exported clip. Exit status:
+ * 0 motion found and exported, 1 none, 2 bad arguments, 3 failure.
  *
  * Build: cc archive_request.c $(pkg-config --cflags --libs vidmotion)
  */
